@@ -1,0 +1,291 @@
+# Copyright: (c) 2026, netfleet engineers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""wireguard_apply against a simulated host (ip / wg / wg-quick / systemctl behaviour)."""
+from __future__ import annotations
+
+import ipaddress
+import json
+import stat
+
+import pytest
+
+from ansible.module_utils import basic
+from ansible.module_utils.common.text.converters import to_bytes
+
+from ansible_collections.netfleet.wireguard.plugins.module_utils import _wgconf as w
+from ansible_collections.netfleet.wireguard.plugins.module_utils import _x25519 as x
+from ansible_collections.netfleet.wireguard.plugins.modules import wireguard_apply
+
+PRIV = x.encode_key(x.clamp(bytes(range(32))))
+PUB = x.public_key_b64(PRIV)
+K1 = x.public_key_b64(x.encode_key(b"\x11" * 32))
+K2 = x.public_key_b64(x.encode_key(b"\x22" * 32))
+K3 = x.public_key_b64(x.encode_key(b"\x33" * 32))
+
+BASE = f"""[Interface]
+Address = 10.0.0.1/24
+ListenPort = 51820
+
+# a
+[Peer]
+PublicKey = {K1}
+AllowedIPs = 10.0.0.2/32, 192.168.10.0/24
+"""
+PEER_B = f"""
+# b
+[Peer]
+PublicKey = {K2}
+AllowedIPs = 10.0.0.3/32, 192.168.20.0/24
+Endpoint = 198.51.100.3:51820
+"""
+
+
+class FakeSystem:
+    """Minimal model of a host running wg-quick@wg0 under systemd."""
+
+    def __init__(self, conf_path):
+        self.conf_path = conf_path
+        self.running = None        # parsed config of the running interface
+        self.routes = set()        # non-kernel routes on wg0 (table main)
+        self.enabled = False
+        self.starts = 0
+        self.syncs = 0
+        self.commands = []
+        self.stdin = []
+
+    # wg-quick up semantics, simplified
+    def _up(self):
+        cfg = w.parse(open(self.conf_path).read())
+        if any("false" == hook.strip() for hook in cfg.interface.get("PostUp", [])):
+            return 1, "", "[#] false\nwg-quick: PostUp hook failed"
+        if cfg.interface.get("MTU", ["1420"])[-1] == "99999":
+            return 1, "", "RTNETLINK answers: Invalid argument"
+        self.running = cfg
+        self.starts += 1
+        self.routes = set()
+        for prefix in w.route_prefixes(cfg):
+            if not self._covered(prefix):
+                self.routes.add(prefix)
+        return 0, "", ""
+
+    def _kernel(self):
+        if not self.running:
+            return set()
+        return {str(ipaddress.ip_interface(a).network) for a in self.running.interface.get("Address", [])}
+
+    def _covered(self, prefix):
+        net = ipaddress.ip_network(prefix)
+        return any(net.version == ipaddress.ip_network(r).version and net.subnet_of(ipaddress.ip_network(r))
+                   for r in self.routes | self._kernel())
+
+    def run_command(self, args, data=None, binary_data=False, **kwargs):
+        args = [a.rsplit("/", 1)[-1] if i == 0 else a for i, a in enumerate(args)]
+        self.commands.append(args)
+        if data is not None:
+            self.stdin.append(data)
+        cmd = args[0]
+        if cmd == "ip" and args[1:3] == ["-o", "link"]:
+            if self.running is None:
+                return 1, "", 'Device "wg0" does not exist.'
+            return 0, "7: wg0: <POINTOPOINT,NOARP,UP,LOWER_UP> mtu 1420 qdisc fq_codel state UNKNOWN\n", ""
+        if cmd == "ip" and args[1] == "-o" and args[3] == "route":
+            fam = 6 if args[2] == "-6" else 4
+            lines = ["%s proto kernel scope link src 10.0.0.1" % r for r in self._kernel()
+                     if ipaddress.ip_network(r).version == fam]
+            lines += ["%s scope link" % r.replace("/32", "") for r in sorted(self.routes)
+                      if ipaddress.ip_network(r).version == fam]
+            return 0, "\n".join(lines), ""
+        if cmd == "ip" and "match" in args:
+            return 0, ("x\n" if self._covered(args[-1]) else ""), ""
+        if cmd == "ip" and args[2] == "route" and args[3] in ("add", "del"):
+            if args[3] == "add":
+                self.routes.add(args[4])
+            else:
+                self.routes.discard(args[4])
+            return 0, "", ""
+        if cmd == "ip" and args[1:3] == ["link", "delete"]:
+            self.running = None
+            return 0, "", ""
+        if cmd == "wg" and args[1] == "show":
+            if self.running is None:
+                return 1, "", "Unable to access interface: No such device"
+            cfg = self.running
+            lines = ["%s\t%s\t%s\toff" % (cfg.private_key, x.public_key_b64(cfg.private_key),
+                                          cfg.interface.get("ListenPort", ["0"])[-1])]
+            for peer in cfg.peers:
+                lines.append("%s\t(none)\t%s\t%s\t0\t0\t0\t%s" % (
+                    peer.public_key, peer.endpoint or "(none)", ",".join(peer.allowed_ips) or "(none)",
+                    peer.persistent_keepalive or "off"))
+            return 0, "\n".join(lines) + "\n", ""
+        if cmd == "wg" and args[1] == "syncconf":
+            stripped = w.parse(data)
+            self.running.peers = stripped.peers
+            self.syncs += 1
+            return 0, "", ""
+        if cmd == "systemctl":
+            if args[1] == "is-enabled":
+                return (0, "enabled\n", "") if self.enabled else (1, "disabled\n", "")
+            if args[1] == "enable":
+                self.enabled = True
+                return 0, "", ""
+            if args[1] == "stop":
+                self.running = None
+                self.routes = set()
+                return 0, "", ""
+            if args[1] == "restart":
+                self.running = None
+                return self._up()
+        if cmd == "wg-quick" and args[1] == "down":
+            self.running = None
+            return 0, "", ""
+        if cmd == "journalctl":
+            return 0, "[#] false\nwg-quick@wg0: PostUp hook failed\n", ""
+        raise AssertionError("unexpected command %r" % args)
+
+
+@pytest.fixture
+def env(tmp_path, monkeypatch):
+    key = tmp_path / "wg0.key"
+    key.write_text(PRIV + "\n")
+    conf = tmp_path / "wg0.conf"
+    system = FakeSystem(str(conf))
+    monkeypatch.setattr(basic.AnsibleModule, "run_command", lambda self, *a, **k: system.run_command(*a, **k))
+    monkeypatch.setattr(basic.AnsibleModule, "get_bin_path", lambda self, name, *a, **k: "/usr/bin/" + name)
+    return system, str(conf), str(key)
+
+
+def apply(env, monkeypatch, capsys, content, check=False, diff=False):
+    system, conf, key = env
+    args = dict(interface="wg0", content=content, path=conf, private_key_path=key, service_manager="systemd",
+                _ansible_check_mode=check, _ansible_diff=diff)
+    monkeypatch.setattr(basic, "_ANSIBLE_ARGS", to_bytes(json.dumps({"ANSIBLE_MODULE_ARGS": args})))
+    monkeypatch.setattr(basic, "_ANSIBLE_PROFILE", "legacy", raising=False)
+    with pytest.raises(SystemExit):
+        wireguard_apply.main()
+    out = capsys.readouterr().out
+    assert PRIV not in out, "private key leaked into module output"
+    return json.loads(out)
+
+
+def test_first_apply_starts_and_writes_full_file(env, monkeypatch, capsys):
+    system, conf, _ = env
+    r = apply(env, monkeypatch, capsys, BASE)
+    assert r["changed"] and r["action"] == "started"
+    assert r["public_key"] == PUB
+    text = open(conf).read()
+    assert "PrivateKey = " + PRIV in text
+    assert stat.S_IMODE(__import__("os").stat(conf).st_mode) == 0o600
+    assert system.enabled and system.starts == 1
+    assert system.routes == {"192.168.10.0/24"}  # 10.0.0.2/32 is covered by the connected /24
+    assert r["peers"]["added"] == [K1]
+
+
+def test_second_apply_is_idempotent(env, monkeypatch, capsys):
+    system, _, _ = env
+    apply(env, monkeypatch, capsys, BASE)
+    n = len(system.commands)
+    r = apply(env, monkeypatch, capsys, BASE)
+    assert not r["changed"] and r["action"] == "none"
+    mutating = [c for c in system.commands[n:] if c[0] in ("systemctl", "wg-quick") and c[1] != "is-enabled"
+                or c[:2] == ["wg", "syncconf"] or ("route" in c and ("add" in c or "del" in c))]
+    assert mutating == []
+
+
+def test_adding_and_removing_peers_is_live_with_routes(env, monkeypatch, capsys):
+    system, _, _ = env
+    apply(env, monkeypatch, capsys, BASE)
+    r = apply(env, monkeypatch, capsys, BASE + PEER_B, diff=True)
+    assert r["action"] == "live" and r["changed"]
+    assert system.starts == 1 and system.syncs == 1
+    assert r["peers"] == {"added": [K2], "removed": [], "updated": []}
+    assert r["routes"] == {"added": ["192.168.20.0/24"], "removed": []}
+    assert "192.168.20.0/24" in system.routes
+    # the private key went to wg on stdin only, never in argv
+    assert any(PRIV in data for data in system.stdin)
+    assert not any(PRIV in arg for c in system.commands for arg in c)
+    assert "PrivateKey = <redacted>" in r["diff"]["after"] and PRIV not in json.dumps(r["diff"])
+    # and back: remove peer a
+    r = apply(env, monkeypatch, capsys, BASE.split("# a")[0] + PEER_B)
+    assert r["action"] == "live" and r["peers"]["removed"] == [K1]
+    assert r["routes"]["removed"] == ["192.168.10.0/24"]
+    assert system.routes == {"192.168.20.0/24"} and system.starts == 1
+
+
+def test_check_mode_changes_nothing(env, monkeypatch, capsys):
+    system, conf, _ = env
+    apply(env, monkeypatch, capsys, BASE)
+    before = open(conf).read()
+    r = apply(env, monkeypatch, capsys, BASE + PEER_B, check=True, diff=True)
+    assert r["changed"] and r["action"] == "live"
+    assert open(conf).read() == before and system.syncs == 0
+    assert "diff" in r and K2 in r["diff"]["after"]
+
+
+def test_interface_change_restarts(env, monkeypatch, capsys):
+    system, _, _ = env
+    apply(env, monkeypatch, capsys, BASE)
+    r = apply(env, monkeypatch, capsys, BASE.replace("ListenPort = 51820", "ListenPort = 51820\nMTU = 1380"))
+    assert r["action"] == "restarted" and r["reasons"] == ["MTU changed"]
+    assert system.starts == 2
+
+
+def test_default_route_change_restarts(env, monkeypatch, capsys):
+    system, _, _ = env
+    apply(env, monkeypatch, capsys, BASE)
+    r = apply(env, monkeypatch, capsys, BASE.replace("10.0.0.2/32, 192.168.10.0/24", "0.0.0.0/0"))
+    assert r["action"] == "restarted" and any("default route" in m for m in r["reasons"])
+
+
+def test_drift_repaired_live(env, monkeypatch, capsys):
+    system, _, _ = env
+    apply(env, monkeypatch, capsys, BASE + PEER_B)
+    system.running.peers = [p for p in system.running.peers if p.public_key != K2]  # wg set wg0 peer K2 remove
+    system.routes.discard("192.168.20.0/24")
+    r = apply(env, monkeypatch, capsys, BASE + PEER_B)
+    assert r["changed"] and r["action"] == "live"
+    assert r["peers"]["added"] == [K2] and r["routes"]["added"] == ["192.168.20.0/24"]
+    assert K2 in {p.public_key for p in system.running.peers} and system.starts == 1
+
+
+def test_failing_restart_rolls_back(env, monkeypatch, capsys):
+    system, conf, _ = env
+    apply(env, monkeypatch, capsys, BASE + PEER_B)
+    good = open(conf).read()
+    r = apply(env, monkeypatch, capsys, (BASE + PEER_B).replace("ListenPort = 51820", "ListenPort = 51820\nPostUp = false"))
+    assert r["failed"] and r["action"] == "rolled_back"
+    assert "PostUp hook failed" in r["msg"] and "restored" in r["msg"]
+    assert open(conf).read() == good
+    assert system.running is not None and {p.public_key for p in system.running.peers} == {K1, K2}
+    # and the next run with the good content is a no-op again
+    assert apply(env, monkeypatch, capsys, BASE + PEER_B)["changed"] is False
+
+
+def test_failing_first_start_leaves_nothing(env, monkeypatch, capsys):
+    system, conf, _ = env
+    r = apply(env, monkeypatch, capsys, BASE.replace("ListenPort = 51820", "MTU = 99999"))
+    assert r["failed"] and r["action"] == "rolled_back"
+    assert system.running is None
+    assert not __import__("os").path.exists(conf)
+
+
+@pytest.mark.parametrize("content,msg", [
+    (BASE.replace("[Interface]", "[Interface]\nPrivateKey = " + PRIV), "must not contain PrivateKey"),
+    (BASE + "PresharedKey = " + PRIV + "\n", "must not contain PrivateKey or PresharedKey"),
+    (BASE + "Bogus = 1\n", "not a valid wg-quick configuration"),
+    (BASE.replace("ListenPort = 51820", "SaveConfig = true"), "SaveConfig"),
+])
+def test_bad_content_rejected_before_touching_anything(env, monkeypatch, capsys, content, msg):
+    system, conf, _ = env
+    r = apply(env, monkeypatch, capsys, content)
+    assert r["failed"] and msg in r["msg"]
+    assert system.commands == [] and not __import__("os").path.exists(conf)
+
+
+def test_missing_or_corrupt_key(env, monkeypatch, capsys, tmp_path):
+    system, conf, key = env
+    open(key, "w").write("garbage\n")
+    r = apply(env, monkeypatch, capsys, BASE)
+    assert r["failed"] and "does not hold a valid private key" in r["msg"] and "garbage" not in r["msg"]
+    __import__("os").unlink(key)
+    r = apply(env, monkeypatch, capsys, BASE)
+    assert r["failed"] and "wireguard_keypair" in r["msg"]
