@@ -1,0 +1,225 @@
+# Copyright: (c) 2026, netfleet engineers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Run the generated hook lines for real, in a throwaway network namespace.
+
+Proves that the lines are accepted by iptables/ip6tables/nft, that a repeated PostUp adds nothing,
+that PostDown returns the firewall exactly to its previous state (administrator rules included),
+and that the cleanup snippets remove leftovers. Needs root, ``ip netns`` and the firewall tools;
+each test skips with the reason when something is missing.
+"""
+from __future__ import annotations
+
+import itertools
+import os
+import shutil
+import subprocess
+
+import pytest
+
+from ansible_collections.netfleet.wireguard.plugins.module_utils import _hooks as h
+
+from hooks_cases import CASES, case
+
+_COUNTER = itertools.count()
+ROUTES = ["full_tunnel_hub", "full_tunnel_hub_dual", "site_gateway", "site_gateway_nat", "bastion"]
+
+# wg-quick runs each hook as: hook="${hook//%i/$INTERFACE}"; (eval "$hook") under set -e
+_WG_QUICK = 'set -e -o pipefail; hook="${HOOK//%i/$INTERFACE}"; (eval "$hook")'
+
+
+def _missing(*tools):
+    return [t for t in tools if shutil.which(t) is None]
+
+
+def _skip_reason(backend):
+    if os.geteuid() != 0:
+        return "needs root to create a network namespace"
+    tools = ["ip", "bash"] + (["iptables", "ip6tables"] if backend == "iptables" else ["nft"])
+    missing = _missing(*tools)
+    if missing:
+        return "missing tools: %s (apt-get install --no-install-recommends iptables nftables)" % ", ".join(missing)
+    return None
+
+
+class Netns:
+    def __init__(self):
+        self.name = "h4t%d_%d" % (os.getpid(), next(_COUNTER))
+        res = subprocess.run(["ip", "netns", "add", self.name], capture_output=True, text=True)
+        if res.returncode:
+            pytest.skip("cannot create a network namespace: %s" % res.stderr.strip())
+
+    def sh(self, script, env=None, check=True):
+        res = subprocess.run(["ip", "netns", "exec", self.name, "bash", "-c", script],
+                             capture_output=True, text=True, env=dict(os.environ, **(env or {})))
+        if check and res.returncode:
+            raise AssertionError("%s failed (%d): %s" % (script, res.returncode, res.stderr))
+        return res
+
+    def hook(self, line, interface="wg0"):
+        return self.sh(_WG_QUICK, env={"HOOK": line, "INTERFACE": interface})
+
+    def hooks(self, lines):
+        for line in lines:
+            self.hook(line)
+
+    def iptables_state(self):
+        return self.sh("iptables -w -S; iptables -w -t nat -S; ip6tables -w -S; ip6tables -w -t nat -S").stdout
+
+    def nft_state(self):
+        return self.sh("nft list ruleset").stdout
+
+    def close(self):
+        subprocess.run(["ip", "netns", "del", self.name], capture_output=True)
+
+
+@pytest.fixture
+def netns_for(request):
+    created = []
+
+    def make(backend):
+        reason = _skip_reason(backend)
+        if reason:
+            pytest.skip(reason)
+        ns = Netns()
+        created.append(ns)
+        return ns
+
+    yield make
+    for ns in created:
+        ns.close()
+
+
+def _admin_rules(ns, backend):
+    """Rules an administrator already has: they must survive our up/down untouched."""
+    if backend == "iptables":
+        ns.sh("iptables -w -A FORWARD -s 192.0.2.0/24 -j DROP; "
+              "iptables -w -t nat -A POSTROUTING -s 192.0.2.0/24 -o eth9 -j SNAT --to-source 198.51.100.1; "
+              "ip6tables -w -A FORWARD -s 2001:db8:9::/48 -j DROP")
+    else:
+        ns.sh("nft 'add table inet admin; add chain inet admin admfwd { type filter hook forward priority 10; }; "
+              "add rule inet admin admfwd ip saddr 192.0.2.0/24 drop'")
+
+
+@pytest.mark.parametrize("topology", ROUTES)
+def test_iptables_up_down_cycle(netns_for, topology):
+    ns = netns_for("iptables")
+    _admin_rules(ns, "iptables")
+    before = ns.iptables_state()
+    res = h.build_hooks(case(topology), "iptables", egress_interface="eth0")
+    ns.hooks(res["post_up"])
+    up = ns.iptables_state()
+    assert "-A NETFLEET-wg0-" in up
+    # our jump comes first in FORWARD, the administrator's DROP is still there after it
+    forward = [line for line in up.splitlines() if line.startswith("-A FORWARD")]
+    if "-N NETFLEET-wg0-FWD" in up:
+        assert forward[0] == "-A FORWARD -j NETFLEET-wg0-FWD"
+    assert "-A FORWARD -s 192.0.2.0/24 -j DROP" in forward
+    for line in res["post_up"]:
+        if "MASQUERADE" in line or " -j ACCEPT" in line:
+            rule = line.split(" -w ", 1)[1].replace("-t nat ", "").replace("%i", "wg0")
+            assert rule in up, rule
+    ns.hooks(res["post_up"])  # wg-quick up again (e.g. after a crash without PostDown)
+    assert ns.iptables_state() == up
+    ns.hooks(res["post_down"])
+    assert ns.iptables_state() == before
+    ns.hooks(res["post_down"])  # down twice: harmless
+    assert ns.iptables_state() == before
+
+
+@pytest.mark.parametrize("topology", ROUTES)
+def test_nftables_up_down_cycle(netns_for, topology, tmp_path):
+    ns = netns_for("nftables")
+    _admin_rules(ns, "nftables")
+    before = ns.nft_state()
+    path = str(tmp_path / "wg0.nft")
+    res = h.build_hooks(case(topology), "nftables", egress_interface="eth0", nft_path=path)
+    with open(path, "w") as f:
+        f.write(res["nft_ruleset"])
+    ns.sh("nft -c -f %s" % path)
+    ns.hooks(res["post_up"])
+    up = ns.nft_state()
+    assert "table inet netfleet_wg_wg0" in up and "table inet admin" in up
+    for rule in h.nft_forward_rules(h.policy(case(topology), "eth0")):
+        assert rule.replace(" accept", " counter packets 0 bytes 0 accept") in up, rule
+    ns.hooks(res["post_up"])
+    assert ns.nft_state() == up
+    ns.hooks(res["post_down"])
+    assert ns.nft_state() == before
+    ns.hooks(res["post_down"])
+    assert ns.nft_state() == before
+
+
+def test_iptables_teardown_ignores_changed_contents(netns_for):
+    """Rules written for egress eth0 are removed by the PostDown of a config that says ens3."""
+    ns = netns_for("iptables")
+    before = ns.iptables_state()
+    old = h.build_hooks(case("full_tunnel_hub_dual"), "iptables", egress_interface="eth0")
+    new = h.build_hooks(case("full_tunnel_hub_dual"), "iptables", egress_interface="ens3")
+    ns.hooks(old["post_up"])
+    ns.hooks(new["post_down"])
+    assert ns.iptables_state() == before
+
+
+def test_nft_reload_replaces_running_rules(netns_for, tmp_path):
+    """Loading a changed file while the interface is up replaces the table, nothing accumulates."""
+    ns = netns_for("nftables")
+    path = str(tmp_path / "wg0.nft")
+    old = h.build_hooks(case("full_tunnel_hub"), "nftables", egress_interface="eth0", nft_path=path)
+    new = h.build_hooks(case("full_tunnel_hub"), "nftables", egress_interface="ens3", nft_path=path)
+    with open(path, "w") as f:
+        f.write(old["nft_ruleset"])
+    ns.hooks(old["post_up"])
+    with open(path, "w") as f:
+        f.write(new["nft_ruleset"])
+    ns.sh("nft -f %s" % path)
+    state = ns.nft_state()
+    assert '"ens3"' in state and '"eth0"' not in state
+
+
+@pytest.mark.parametrize("topology", ["full_tunnel_hub_dual", "site_gateway"])
+def test_cleanup_removes_other_backend_leftovers(netns_for, topology, tmp_path):
+    ns = netns_for("iptables")
+    if _missing("nft"):
+        pytest.skip("missing tools: nft")
+    before_ipt, before_nft = ns.iptables_state(), ns.nft_state()
+    ipt = h.build_hooks(case(topology), "iptables", egress_interface="eth0")
+    path = str(tmp_path / "wg0.nft")
+    nft = h.build_hooks(case(topology), "nftables", egress_interface="eth0", nft_path=path)
+    ns.hooks(ipt["post_up"])
+    # switching to nftables: the cleanup removes the iptables chains and says so
+    outputs = [ns.sh(snippet).stdout for snippet in nft["cleanup"]]
+    assert "removed" in "".join(outputs)
+    assert ns.iptables_state() == before_ipt
+    assert all(ns.sh(snippet).stdout == "" for snippet in nft["cleanup"])
+    # switching back: the nftables table is removed by the iptables configuration's cleanup
+    with open(path, "w") as f:
+        f.write(nft["nft_ruleset"])
+    ns.hooks(nft["post_up"])
+    outputs = [ns.sh(snippet).stdout for snippet in ipt["cleanup"]]
+    assert outputs.count("removed\n") == 1
+    assert "netfleet_wg_wg0" not in ns.nft_state()
+    # a host that no longer routes: every snippet is a no-op on a clean namespace
+    none = h.build_hooks(CASES["mesh_member"], "nftables")
+    assert all(ns.sh(snippet).stdout == "" for snippet in none["cleanup"])
+    assert "NETFLEET" not in ns.iptables_state() and "netfleet" not in ns.nft_state().replace(before_nft, "")
+
+
+@pytest.mark.parametrize("topology", ["full_tunnel_hub_dual", "site_gateway", "bastion", "full_tunnel_client"])
+def test_hardened_ruleset_loads_and_reloads(netns_for, topology, tmp_path):
+    ns = netns_for("nftables")
+    before = ns.nft_state()
+    path = str(tmp_path / "guard.nft")
+    text = h.hardened_ruleset(case(topology), egress_interface="eth0",
+                              ssh_sources=["203.0.113.10", "10.0.0.0/24", "2001:db8::/64"],
+                              tcp_ports=[443], udp_ports=[53])
+    with open(path, "w") as f:
+        f.write(text)
+    ns.sh("nft -c -f %s" % path)
+    ns.sh("nft -f %s" % path)
+    state = ns.nft_state()
+    assert "table inet netfleet_guard" in state and "policy drop" in state
+    ns.sh("nft -f %s" % path)
+    assert ns.nft_state() == state
+    ns.sh(h.guard_teardown())
+    assert ns.nft_state() == before
+    ns.sh(h.guard_teardown())
