@@ -1,0 +1,251 @@
+#!/usr/bin/env bash
+# Copyright: (c) 2026, netfleet engineers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+#
+# Build the collection tarball the way a release would (from the files git tracks or would track,
+# minus galaxy.yml build_ignore), check it carries no secrets or development leftovers, install it
+# offline into an empty collections path and check that what a user gets works:
+#   - the installed files match the tarball's manifest (ansible-galaxy collection verify --offline);
+#   - ansible-doc renders every plugin of every type found under plugins/ and every role;
+#   - every role has meta/argument_specs.yml (ansible-doc -t role lists it);
+#   - every playbook under playbooks/ passes --syntax-check when called by its FQCN.
+# Nothing is hard-coded: namespace/name come from galaxy.yml, plugins and roles are discovered.
+#
+# Usage: tools/build_check.sh      Environment: VENV (default <repo>/.venv), KEEP_BUILD=1 keeps the temp dir
+set -uo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+VENV=${VENV:-$ROOT/.venv}
+PY=$VENV/bin/python
+[ -x "$VENV/bin/ansible-galaxy" ] || { echo "build_check: $VENV/bin/ansible-galaxy not found: run 'make venv' first" >&2; exit 2; }
+export PATH="$VENV/bin:$PATH"
+start=$(date +%s)
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/build_check.XXXXXX")
+if [ "${KEEP_BUILD:-0}" = 1 ]; then
+    trap 'echo "build_check: kept $WORK"' EXIT
+else
+    trap 'rm -rf "$WORK"' EXIT
+fi
+
+failures=()
+checks=0
+fail() {  # message; paths inside the temp install are shown relative to the collection
+    local msg="$*"
+    msg=${msg//"$WORK/collections/ansible_collections/$NAMESPACE/$NAME/"/}
+    failures+=("$msg")
+    printf 'FAIL: %s\n' "$msg"
+}
+ok() { checks=$((checks + 1)); }
+
+read -r NAMESPACE NAME VERSION < <("$PY" -c '
+import sys, yaml
+meta = yaml.safe_load(open(sys.argv[1], encoding="utf-8"))
+print(meta["namespace"], meta["name"], meta["version"])' "$ROOT/galaxy.yml")
+FQ=$NAMESPACE.$NAME
+
+# --- build from a clean copy ----------------------------------------------------------------------
+SRC=$WORK/src
+mkdir -p "$SRC" "$WORK/dist" "$WORK/collections"
+(
+    cd "$ROOT" || exit 1
+    git ls-files -z -co --exclude-standard --deduplicate |
+        while IFS= read -r -d '' f; do
+            if [ -e "$f" ] || [ -L "$f" ]; then printf '%s\0' "$f"; fi
+        done |
+        tar --null --no-recursion -T - -cf -
+) | tar -C "$SRC" -xf -
+echo "==> ansible-galaxy collection build"
+if ! ansible-galaxy collection build --output-path "$WORK/dist" "$SRC"; then
+    fail "ansible-galaxy collection build"
+    echo "RESULT: FAIL"
+    exit 1
+fi
+TARBALL=$WORK/dist/$NAMESPACE-$NAME-$VERSION.tar.gz
+echo "tarball: $(basename "$TARBALL"), $(du -k "$TARBALL" | cut -f1) KiB, $(tar -tzf "$TARBALL" | grep -cv '/$') files"
+
+# --- content of the tarball -----------------------------------------------------------------------
+echo "==> tarball content check"
+tar -tzf "$TARBALL" > "$WORK/members.txt"
+echo "top level: $(cut -d/ -f1 "$WORK/members.txt" | sort -u | paste -sd' ' -)"
+junk_re='(^|/)(\.venv|\.cache|\.lab|\.git|\.ansible|\.pytest_cache|\.mypy_cache|\.tox|__pycache__|output)(/|$)|\.pyc$|\.tar\.gz$|(^|/)\.ci(/|$)|(^|/)ansible\.cfg$|(^|/)wireguard_public_keys\.yml$'
+secret_name_re='\.(key|pem|psk|p12|pfx)$|(^|/)id_(rsa|ed25519|ecdsa)|(^|/)[^/]*private[^/]*$|(^|/)\.vault_pass'
+if grep -E "$junk_re" "$WORK/members.txt" > "$WORK/junk.txt"; then
+    while IFS= read -r m; do fail "development leftover in tarball: $m"; done < "$WORK/junk.txt"
+else
+    ok
+fi
+if grep -Ei "$secret_name_re" "$WORK/members.txt" > "$WORK/secret_names.txt"; then
+    while IFS= read -r m; do fail "key-like file in tarball: $m"; done < "$WORK/secret_names.txt"
+else
+    ok
+fi
+mkdir -p "$WORK/unpacked"
+tar -C "$WORK/unpacked" -xzf "$TARBALL"
+# PEM private keys anywhere; WireGuard PrivateKey/PresharedKey values anywhere but unit-test fixtures.
+if grep -rlE -- '-----BEGIN ([A-Z]+ )?PRIVATE KEY-----' "$WORK/unpacked" > "$WORK/pem.txt"; then
+    while IFS= read -r m; do fail "PEM private key in ${m#"$WORK"/unpacked/}"; done < "$WORK/pem.txt"
+else
+    ok
+fi
+wgkey_re='(PrivateKey|PresharedKey)[[:space:]]*=[[:space:]]*[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]='
+if grep -rnE "$wgkey_re" "$WORK/unpacked" --exclude-dir=unit > "$WORK/wgkeys.txt"; then
+    while IFS= read -r m; do fail "WireGuard secret key value: ${m#"$WORK"/unpacked/}"; done < "$WORK/wgkeys.txt"
+else
+    ok
+fi
+
+# --- install offline ------------------------------------------------------------------------------
+echo "==> ansible-galaxy collection install --offline"
+# Run everything below from the temp dir with an empty config, so the repository's ansible.cfg
+# (which points at the working tree) cannot leak in: only the installed tarball is used.
+cd "$WORK" || exit 2
+: > "$WORK/ansible.cfg"
+export ANSIBLE_CONFIG=$WORK/ansible.cfg
+export ANSIBLE_COLLECTIONS_PATH=$WORK/collections
+export ANSIBLE_ROLES_PATH=$WORK/no-roles
+export ANSIBLE_NOCOLOR=1
+if ansible-galaxy collection install --offline --no-deps -p "$WORK/collections" "$TARBALL"; then ok; else fail "install of the tarball"; fi
+INSTALLED=$WORK/collections/ansible_collections/$NAMESPACE/$NAME
+[ -d "$INSTALLED" ] || { fail "not installed at $INSTALLED"; echo "RESULT: FAIL"; exit 1; }
+if ansible-galaxy collection verify --offline -p "$WORK/collections" "$FQ"; then ok; else fail "collection verify --offline"; fi
+
+# Collections the content uses (FQCN task keywords in roles/playbooks) must be declared as
+# dependencies in galaxy.yml, and every declared dependency must be installed here (through the
+# `ansible` package or a collections path).
+"$PY" - "$INSTALLED" "$FQ" > "$WORK/deps.txt" <<'PYEOF'
+import json
+import pathlib
+import re
+import sys
+
+root, own = pathlib.Path(sys.argv[1]), sys.argv[2]
+declared = set(json.loads((root / 'MANIFEST.json').read_text())['collection_info'].get('dependencies') or {})
+used = {}
+key = re.compile(r'^\s*(?:-\s+)?([a-z0-9_]+\.[a-z0-9_]+)\.[a-z0-9_]+:(\s|$)')
+for sub in ('roles', 'playbooks'):
+    for path in sorted((root / sub).rglob('*.y*ml')):
+        if '/defaults/' in str(path) or '/vars/' in str(path) or '/meta/' in str(path):
+            continue
+        for line in path.read_text(encoding='utf-8').splitlines():
+            m = key.match(line)
+            if m and m.group(1) not in ('ansible.builtin', 'ansible.legacy', own):
+                used.setdefault(m.group(1), str(path.relative_to(root)))
+for coll in sorted(declared):
+    print('declared', coll)
+for coll, where in sorted(used.items()):
+    if coll not in declared:
+        print('undeclared', coll, where)
+PYEOF
+while read -r kind coll where; do
+    case $kind in
+        declared)
+            if ansible-galaxy collection list "$coll" >/dev/null 2>&1; then ok; else fail "dependency $coll (galaxy.yml) is not installed"; fi ;;
+        undeclared)
+            fail "$where uses $coll but galaxy.yml does not list it under dependencies" ;;
+    esac
+done < "$WORK/deps.txt"
+
+# --- ansible-doc ----------------------------------------------------------------------------------
+doc_render() {  # type name
+    local out
+    if ! out=$(ansible-doc -t "$1" "$2" 2>&1); then
+        fail "ansible-doc -t $1 $2: $(printf '%s' "$out" | tail -3 | tr '\n' ' ')"
+        return
+    fi
+    if printf '%s' "$out" | grep -qE '^\[(WARNING|ERROR|DEPRECATION WARNING)\]'; then
+        fail "ansible-doc -t $1 $2 warns: $(printf '%s' "$out" | grep -E '^\[(WARNING|ERROR|DEPRECATION)' | head -2 | tr '\n' ' ')"
+        return
+    fi
+    if ! printf '%s' "$out" | grep -qE 'EXAMPLES:|EXAMPLES$|ENTRY POINT'; then
+        fail "ansible-doc -t $1 $2 has no EXAMPLES/entry point section"
+        return
+    fi
+    ok
+    echo "ok: ansible-doc -t $1 $2"
+}
+
+echo "==> ansible-doc: plugins"
+declare -A dirtype=(
+    [modules]=module [filter]=filter [test]=test [lookup]=lookup [inventory]=inventory
+    [callback]=callback [connection]=connection [become]=become [cache]=cache [cliconf]=cliconf
+    [httpapi]=httpapi [netconf]=netconf [shell]=shell [strategy]=strategy [vars]=vars
+)
+for dir in "$INSTALLED"/plugins/*/; do
+    d=$(basename "$dir")
+    case $d in module_utils|doc_fragments|action|plugin_utils|terminal) continue ;; esac
+    t=${dirtype[$d]:-}
+    [ -n "$t" ] || { fail "unknown plugin directory plugins/$d"; continue; }
+    # What ansible-doc lists for this type...
+    ansible-doc -t "$t" -l "$FQ" --json > "$WORK/list_$t.json" 2> "$WORK/list_$t.err" || fail "ansible-doc -t $t -l $FQ"
+    mapfile -t listed < <("$PY" -c 'import json,sys; [print(k) for k in sorted(json.load(open(sys.argv[1])))]' "$WORK/list_$t.json")
+    # ...must cover every plugin file (filters/tests: a file may hold several plugins).
+    for f in "$dir"*.py "$dir"*.yml "$dir"*.yaml; do
+        [ -e "$f" ] || continue
+        base=$(basename "$f"); base=${base%.*}
+        [ "$base" = __init__ ] && continue
+        case $t in
+            filter|test)
+                case $f in *.py)
+                    # documented names come from the sidecar/inline docs; the file name must be one of them
+                    if ! printf '%s\n' "${listed[@]}" | grep -qx "$FQ.$base"; then
+                        fail "plugins/$d/$(basename "$f"): $t '$FQ.$base' is not listed by ansible-doc -t $t -l (missing documentation?)"
+                    fi ;;
+                esac ;;
+            *)
+                case $f in *.py)
+                    if ! printf '%s\n' "${listed[@]}" | grep -qx "$FQ.$base"; then
+                        fail "plugins/$d/$(basename "$f"): $t '$FQ.$base' is not listed by ansible-doc -t $t -l"
+                    fi ;;
+                esac ;;
+        esac
+    done
+    for name in "${listed[@]}"; do doc_render "$t" "$name"; done
+    # Every listed plugin must have real documentation (not "UNDOCUMENTED").
+    if grep -q 'UNDOCUMENTED' "$WORK/list_$t.json"; then fail "undocumented $t plugins: $(grep -o '"[^"]*": "UNDOCUMENTED"' "$WORK/list_$t.json" | paste -sd' ' -)"; fi
+done
+# Action plugins need a module of the same name carrying their documentation.
+for f in "$INSTALLED"/plugins/action/*.py; do
+    [ -e "$f" ] || continue
+    base=$(basename "$f" .py)
+    [ "$base" = __init__ ] && continue
+    if [ -e "$INSTALLED/plugins/modules/$base.py" ]; then ok; else fail "action plugin $base has no documentation module plugins/modules/$base.py"; fi
+done
+
+echo "==> ansible-doc: roles"
+ansible-doc -t role -l "$FQ" > "$WORK/roles.txt" 2> "$WORK/roles.err" || fail "ansible-doc -t role -l $FQ: $(tail -2 "$WORK/roles.err" | tr '\n' ' ')"
+if grep -qE '^\[(WARNING|ERROR)\]' "$WORK/roles.err"; then
+    fail "ansible-doc -t role -l $FQ warns: $(grep -E '^\[(WARNING|ERROR)\]' "$WORK/roles.err" | head -3 | tr '\n' ' ')"
+fi
+for dir in "$INSTALLED"/roles/*/; do
+    [ -d "$dir" ] || continue
+    role=$(basename "$dir")
+    if [ ! -f "$dir/meta/argument_specs.yml" ] && [ ! -f "$dir/meta/argument_specs.yaml" ]; then
+        fail "role $role has no meta/argument_specs.yml"
+        continue
+    fi
+    if grep -qE "^${FQ//./\\.}\\.${role}:" "$WORK/roles.txt"; then ok; else fail "role $role not listed by ansible-doc -t role -l $FQ"; fi
+    doc_render role "$FQ.$role"
+done
+
+echo "==> playbooks: syntax check by FQCN"
+for pb in "$INSTALLED"/playbooks/*.yml "$INSTALLED"/playbooks/*.yaml; do
+    [ -e "$pb" ] || continue
+    name=$(basename "$pb"); name=${name%.*}
+    if out=$(ansible-playbook --syntax-check -i localhost, "$FQ.$name" 2>&1); then
+        ok; echo "ok: ansible-playbook --syntax-check $FQ.$name"
+    else
+        fail "ansible-playbook --syntax-check $FQ.$name: $(printf '%s' "$out" | grep -v '^$' | tail -3 | tr '\n' ' ')"
+    fi
+done
+
+echo
+echo "==================== build check summary ===================="
+echo "tarball: $(basename "$TARBALL")  checks passed: $checks  failures: ${#failures[@]}  wall time: $(( $(date +%s) - start ))s"
+if [ "${#failures[@]}" -eq 0 ]; then
+    echo "RESULT: PASS"
+    exit 0
+fi
+printf '  %s\n' "${failures[@]}"
+echo "RESULT: FAIL"
+exit 1
