@@ -1,0 +1,86 @@
+# Copyright: (c) 2026, netfleet engineers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Full tunnel: behaviour of the VPS and its clients after `playbooks/site.yml`.
+
+Expected from the engine's rules for this topology: each client has one peer (the VPS) holding
+0.0.0.0/0 and ::/0, the VPS holds each client's /32 and forwards wg0 -> wg0, so clients reach
+each other only through the VPS (relayed, not NATed), and everything else a client sends leaves
+the VPS with the VPS's own address.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+VPS = 'ft-vps'
+CLIENTS = {'ft-client1': '10.0.0.2', 'ft-client2': '10.0.0.3'}
+VPS_TUNNEL = '10.0.0.1'
+VPS_WAN = '10.89.131.10'
+VPS_UPSTREAM = '10.89.132.10'        # the VPS's address on the internet host's network
+INTERNET = '10.89.132.30'            # runs the "who am I" service on TCP 8080
+INTERNET_NAME = 'ft-internet'
+V6_SOMEWHERE = '2001:db8::1'
+
+
+@pytest.mark.parametrize('name', [VPS, *CLIENTS])
+def test_interface_up_and_enabled_at_boot(node, name):
+    n = node(name)
+    assert n.run('ip link show wg0').rc == 0
+    assert n.run('systemctl is-enabled wg-quick@wg0').stdout.strip() == 'enabled'
+
+
+def test_vps_knows_every_client_by_its_tunnel_address(node):
+    allowed = node(VPS).wg('allowed-ips')
+    by_key = {node(c).public_key(): ip for c, ip in CLIENTS.items()}
+    assert set(allowed) == set(by_key)
+    for key, ip in by_key.items():
+        assert allowed[key] == [ip + '/32']
+
+
+@pytest.mark.parametrize('name', CLIENTS)
+def test_client_sends_everything_to_the_vps(node, name):
+    n = node(name)
+    allowed = n.wg('allowed-ips')
+    assert list(allowed) == [node(VPS).public_key()]
+    assert sorted(allowed[node(VPS).public_key()]) == ['0.0.0.0/0', '::/0']
+    assert n.wg('endpoints')[node(VPS).public_key()] == [VPS_WAN + ':51820']
+
+
+@pytest.mark.parametrize('name', CLIENTS)
+def test_client_reaches_vps(node, name):
+    assert node(name).ping(VPS_TUNNEL)
+
+
+@pytest.mark.parametrize('src,dst', [('ft-client1', 'ft-client2'), ('ft-client2', 'ft-client1')])
+def test_clients_reach_each_other_through_the_vps(node, src, dst):
+    # The client has no peer but the VPS: this ping is relayed by the hub.
+    assert node(src).ping(CLIENTS[dst])
+
+
+@pytest.mark.parametrize('name', CLIENTS)
+def test_internet_traffic_is_routed_into_the_tunnel(node, name):
+    # The client has a default route out of its own network (prepare.yml); the tunnel must win.
+    assert node(name).route_dev(INTERNET) == 'wg0'
+
+
+@pytest.mark.parametrize('name', CLIENTS)
+def test_internet_sees_the_vps_address(node, name):
+    # The internet host has no route to the clients' networks (see the isolation test): an
+    # answer comes back only if the VPS rewrote the source to its own address.
+    assert node(name).whoami(INTERNET) == VPS_UPSTREAM
+
+
+def test_internet_host_cannot_reach_clients_directly(node):
+    inet = node(INTERNET_NAME)
+    assert inet.route_dev(VPS_WAN) == ''
+    for tunnel_ip in CLIENTS.values():
+        assert inet.route_dev(tunnel_ip) == ''
+
+
+@pytest.mark.parametrize('name', CLIENTS)
+def test_ipv6_does_not_leak(node, name):
+    n = node(name)
+    # precondition: without the tunnel, IPv6 would leave through the client's own network
+    assert 'via fd00:131::fe' in n.out('ip -6 route show default')
+    dev = n.route_dev(V6_SOMEWHERE, '-6')
+    assert dev in ('wg0', ''), 'IPv6 to the internet goes out of %s, not the tunnel' % dev
