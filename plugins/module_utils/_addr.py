@@ -27,45 +27,143 @@ _NET_CLS = {4: ipaddress.IPv4Network, 6: ipaddress.IPv6Network}
 DEFAULT_ROUTES = ('0.0.0.0/0', '::/0')
 
 
-def parse_network(value):
-    """Parse a CIDR prefix; host bits must be clear (``10.0.2.0/24``, not ``10.0.2.1/24``)."""
+def _v4_int(text):
+    """Fast strict dotted-quad parser; None when ``text`` is not one (caller falls back to ipaddress)."""
+    parts = text.split('.')
+    if len(parts) != 4:
+        return None
+    num = 0
+    for part in parts:
+        if not part.isascii() or not part.isdigit() or len(part) > 3 or (len(part) > 1 and part[0] == '0'):
+            return None
+        val = int(part)
+        if val > 255:
+            return None
+        num = (num << 8) | val
+    return num
+
+
+def _split_cidr(value, example):
     if not isinstance(value, str):
-        raise ValueError('%r is not a string in CIDR notation' % (value,))
+        raise ValueError('%r is not a string like %s' % (value, example))
     text = value.strip()
-    if '/' not in text:
-        raise ValueError('%r has no prefix length (write it in CIDR notation, e.g. 10.0.2.0/24)' % (value,))
-    try:
-        return ipaddress.ip_network(text, strict=True)
-    except ValueError as exc:
-        if 'has host bits set' in str(exc):
-            try:
-                fixed = ipaddress.ip_network(text, strict=False)
-            except ValueError:
-                fixed = None
-            raise ValueError('%r has host bits set (did you mean %s?)' % (value, fixed)) from None
-        raise ValueError('%r is not a valid CIDR prefix' % (value,)) from None
+    addr, sep, plen_text = text.partition('/')
+    if not sep:
+        raise ValueError('%r has no prefix length (write it in CIDR notation, e.g. %s)' % (value, example))
+    if not plen_text.isascii() or not plen_text.isdigit() or (len(plen_text) > 1 and plen_text[0] == '0'):
+        raise ValueError('%r: %r is not a prefix length' % (value, plen_text))
+    plen = int(plen_text)
+    num = _v4_int(addr)
+    if num is not None:
+        version = 4
+    elif ':' in addr and _v6_int(addr) is not None:
+        version, num = 6, _v6_int(addr)
+    else:
+        try:
+            ip = ipaddress.ip_address(addr)
+        except ValueError:
+            raise ValueError('%r: %r is not an IPv4 or IPv6 address' % (value, addr)) from None
+        version, num = ip.version, int(ip)
+    if plen > _BITS[version]:
+        raise ValueError('%r: prefix length /%d is too long for IPv%d' % (value, plen, version))
+    return version, num, plen
+
+
+def _mask(version, plen):
+    bits = _BITS[version]
+    return ((1 << bits) - 1) ^ ((1 << (bits - plen)) - 1)
+
+
+def parse_network(value):
+    """Parse a CIDR prefix into a key; host bits must be clear (``10.0.2.0/24``, not ``10.0.2.1/24``)."""
+    version, num, plen = _split_cidr(value, '10.0.2.0/24')
+    net = num & _mask(version, plen)
+    if net != num:
+        raise ValueError('%r has host bits set (did you mean %s?)' % (value, key_str((version, net, plen))))
+    return (version, net, plen)
 
 
 def parse_interface_address(value):
-    """Parse a tunnel address with prefix (``10.0.0.2/24``); the prefix defines the tunnel network."""
-    if not isinstance(value, str):
-        raise ValueError('%r is not a string like 10.0.0.2/24' % (value,))
-    text = value.strip()
-    if '/' not in text:
-        raise ValueError('%r has no prefix length (write e.g. 10.0.0.2/24: the prefix defines the tunnel network)' % (value,))
-    try:
-        iface = ipaddress.ip_interface(text)
-    except ValueError:
-        raise ValueError('%r is not a valid address with prefix' % (value,)) from None
-    net = iface.network
-    if iface.version == 4 and net.prefixlen <= 30:
-        if iface.ip == net.network_address:
-            raise ValueError('%r is the network address of %s, not a host address' % (value, net))
-        if iface.ip == net.broadcast_address:
-            raise ValueError('%r is the broadcast address of %s, not a host address' % (value, net))
-    if iface.version == 6 and net.prefixlen <= 126 and iface.ip == net.network_address:
-        raise ValueError('%r is the subnet-router anycast address of %s, not a host address' % (value, net))
-    return iface
+    """Parse a tunnel address with prefix (``10.0.0.2/24``) into ``(version, address_int, prefixlen)``;
+    the prefix defines the tunnel network."""
+    version, num, plen = _split_cidr(value, '10.0.0.2/24 (the prefix defines the tunnel network)')
+    bits = _BITS[version]
+    net = num & _mask(version, plen)
+    last = net + (1 << (bits - plen)) - 1
+    if version == 4 and plen <= 30:
+        if num == net:
+            raise ValueError('%r is the network address of %s, not a host address' % (value, key_str((4, net, plen))))
+        if num == last:
+            raise ValueError('%r is the broadcast address of %s, not a host address' % (value, key_str((4, net, plen))))
+    if version == 6 and plen <= 126 and num == net:
+        raise ValueError('%r is the subnet-router anycast address of %s, not a host address'
+                         % (value, key_str((6, net, plen))))
+    return version, num, plen
+
+
+def _v6_str(num):
+    """RFC 5952 text of an IPv6 integer (same as ``str(IPv6Address)``, several times faster)."""
+    groups = [(num >> shift) & 0xFFFF for shift in range(112, -1, -16)]
+    best_start, best_len, run_start = -1, 0, -1
+    for i, group in enumerate(groups + [1]):
+        if group == 0 and i < 8:
+            if run_start < 0:
+                run_start = i
+        elif run_start >= 0:
+            if i - run_start > best_len:
+                best_start, best_len = run_start, i - run_start
+            run_start = -1
+    if num >> 32 == 0xFFFF and best_start == 0 and best_len == 5:
+        return str(ipaddress.IPv6Address(num))   # IPv4-mapped: let ipaddress format it
+    if best_len < 2:
+        return ':'.join('%x' % g for g in groups)
+    head = ':'.join('%x' % g for g in groups[:best_start])
+    tail = ':'.join('%x' % g for g in groups[best_start + best_len:])
+    return head + '::' + tail
+
+
+def _v6_int(text):
+    """Fast IPv6 parser for plain hex forms; None when unsure (caller falls back to ipaddress)."""
+    if '.' in text or '%' in text or text.count('::') > 1:
+        return None
+    if '::' in text:
+        left, right = text.split('::')
+        lparts = left.split(':') if left else []
+        rparts = right.split(':') if right else []
+        if len(lparts) + len(rparts) > 7:
+            return None
+        parts = lparts + ['0'] * (8 - len(lparts) - len(rparts)) + rparts
+    else:
+        parts = text.split(':')
+        if len(parts) != 8:
+            return None
+    num = 0
+    for part in parts:
+        if not 1 <= len(part) <= 4:
+            return None
+        try:
+            val = int(part, 16)
+        except ValueError:
+            return None
+        if part[0] in '+-' or part.strip() != part:
+            return None
+        num = (num << 16) | val
+    return num
+
+
+def ip_str(version, num):
+    if version == 4:
+        return '%d.%d.%d.%d' % (num >> 24, (num >> 16) & 255, (num >> 8) & 255, num & 255)
+    return _v6_str(num)
+
+
+def interface_str(addr):
+    return '%s/%d' % (ip_str(addr[0], addr[1]), addr[2])
+
+
+def network_of(addr):
+    """Key of the network an interface address ``(version, int, plen)`` sits in."""
+    return (addr[0], addr[1] & _mask(addr[0], addr[2]), addr[2])
 
 
 def parse_port(value):
@@ -205,7 +303,7 @@ def key_str(key):
     if text is None:
         if len(_STR_CACHE) > 500000:
             _STR_CACHE.clear()
-        text = str(key_net(key))
+        text = '%s/%d' % (ip_str(key[0], key[1]), key[2])
         _STR_CACHE[key] = text
     return text
 
@@ -232,14 +330,41 @@ def widen_key(key, local_key):
 
 
 def collapse_keys(keys):
-    """Exact aggregation (``ipaddress.collapse_addresses``), returned as sorted keys."""
+    """Exact aggregation (same result as ``ipaddress.collapse_addresses``) on sorted keys:
+    drop prefixes contained in another, merge sibling halves. O(n log n)."""
     out = []
-    for version in (4, 6):
-        nets = [key_net(k) for k in keys if k[0] == version]
-        if nets:
-            out.extend(net_key(n) for n in ipaddress.collapse_addresses(nets))
-    out.sort()
+    for key in sorted(set(keys)):
+        if out and out[-1][0] == key[0] and key[1] <= key_end(out[-1]):
+            continue
+        out.append(key)
+        while len(out) >= 2:
+            a, b = out[-2], out[-1]
+            if a[0] != b[0] or a[2] != b[2] or a[2] == 0:
+                break
+            size = 1 << (_BITS[a[0]] - a[2])
+            if a[1] % (size << 1) or b[1] != a[1] + size:
+                break
+            out[-2:] = [(a[0], a[1], a[2] - 1)]
     return out
+
+
+def exclude_one(outer, inner):
+    """``outer`` minus ``inner`` (inner inside outer) as sorted keys, like ``address_exclude``:
+    walking down from outer, the half that does not hold inner is kept at each level."""
+    version, start, plen = outer
+    bits = _BITS[version]
+    target_start, target_plen = inner[1], inner[2]
+    pieces = []
+    while plen < target_plen:
+        plen += 1
+        half = 1 << (bits - plen)
+        if target_start >= start + half:
+            pieces.append((version, start, plen))
+            start += half
+        else:
+            pieces.append((version, start + half, plen))
+    pieces.sort()
+    return pieces
 
 
 def exclude_keys(collapsed, remove):
@@ -262,6 +387,6 @@ def exclude_keys(collapsed, remove):
         if outer == rem:
             pieces = []
         else:
-            pieces = sorted(net_key(n) for n in key_net(outer).address_exclude(key_net(rem)))
+            pieces = exclude_one(outer, rem)
         result[idx:idx + 1] = pieces
     return result

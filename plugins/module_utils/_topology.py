@@ -33,6 +33,8 @@ one million peer entries) or a 10,000-client hub is computed in seconds.
 
 from __future__ import annotations
 
+import gc
+
 from ._addr import (
     collapse_keys,
     exclude_keys,
@@ -470,5 +472,13 @@ def build_plan(hostvars, group='wireguard'):
     :returns: dict hostname -> plan entry (see docs/architecture.md).
     :raises PlanError: (a ValueError) listing every problem, one ``host: variable: problem`` line each.
     """
-    net = parse_network(hostvars, group)
-    return _Builder(net).run()
+    # A large network allocates millions of small containers that all stay alive: the cyclic
+    # garbage collector would rescan them again and again (quadratic); nothing here makes cycles.
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        net = parse_network(hostvars, group)
+        return _Builder(net).run()
+    finally:
+        if was_enabled:
+            gc.enable()

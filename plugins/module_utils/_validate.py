@@ -18,7 +18,9 @@ from ._addr import (
     key_end,
     key_overlaps,
     key_str,
-    net_key,
+    interface_str,
+    ip_str,
+    network_of,
     parse_endpoint,
     parse_interface_address,
     parse_network as parse_cidr,
@@ -171,7 +173,7 @@ def _prefix_list(errors, host, var, value):
     keys = []
     for item in items:
         try:
-            keys.append(net_key(parse_cidr(item)))
+            keys.append(parse_cidr(item))
         except ValueError as exc:
             errors.add(host, var, str(exc))
     return keys
@@ -210,14 +212,14 @@ def parse_host(errors, name, hv, external=False, has_ipv6=None):
             if external and isinstance(item, str) and '/' not in item:
                 item = item + ('/128' if ':' in item else '/32')
             try:
-                iface = parse_interface_address(item)
+                addr = parse_interface_address(item)
             except ValueError as exc:
                 errors.add(name, addr_var, str(exc))
                 continue
-            spec.addr_ifaces.append(iface)
-            spec.address_strs.append(str(iface))
-            spec.host_keys.append((iface.version, int(iface.ip), 32 if iface.version == 4 else 128))
-            spec.families.add(iface.version)
+            spec.addr_ifaces.append(addr)
+            spec.address_strs.append(interface_str(addr))
+            spec.host_keys.append((addr[0], addr[1], 32 if addr[0] == 4 else 128))
+            spec.families.add(addr[0])
 
     spec.lan_keys = _prefix_list(errors, name, var('lan_subnets'), hv.get(var('lan_subnets') if not external else 'lan_subnets'))
     if not external:
@@ -400,39 +402,41 @@ def _check_addresses(errors, net):
     peers = net.all_peers()
     by_family = {}
     for name, spec in peers.items():
-        for iface in spec.addr_ifaces:
-            if spec.external and iface.network.prefixlen == iface.max_prefixlen:
+        for addr in spec.addr_ifaces:
+            if spec.external and addr[2] == (32 if addr[0] == 4 else 128):
                 continue
-            by_family.setdefault(iface.version, []).append((name, iface.network))
+            by_family.setdefault(addr[0], []).append((name, network_of(addr)))
     hub = peers.get(net.hub) if net.hub else None
     for family, entries in sorted(by_family.items()):
         chosen = None
         if hub is not None:
-            for iface in hub.addr_ifaces:
-                if iface.version == family:
-                    chosen = (net.hub, iface.network)
+            for addr in hub.addr_ifaces:
+                if addr[0] == family:
+                    chosen = (net.hub, network_of(addr))
                     break
         if chosen is None:
             counts = {}
             for name, network in entries:
                 counts.setdefault(network, []).append(name)
-            chosen_net = sorted(counts, key=lambda n: (-len(counts[n]), n.prefixlen, n))[0]
+            chosen_net = sorted(counts, key=lambda n: (-len(counts[n]), n[2], n))[0]
             chosen = (sorted(counts[chosen_net])[0], chosen_net)
-        net.tunnel_keys.append(net_key(chosen[1]))
+        net.tunnel_keys.append(chosen[1])
     net.tunnel_keys.sort()
     tunnel_by_family = {k[0]: k for k in net.tunnel_keys}
     seen = {}
     for name in sorted(peers):
         spec = peers[name]
         var = 'wireguard_external_peers[%s].address' % name if spec.external else 'wireguard_address'
-        for iface, key in zip(spec.addr_ifaces, spec.host_keys):
-            tkey = tunnel_by_family.get(iface.version)
+        for addr, key in zip(spec.addr_ifaces, spec.host_keys):
+            tkey = tunnel_by_family.get(addr[0])
+            text = interface_str(addr)
             if tkey is not None and not key_contains(tkey, key):
-                errors.add(name, var, '%s is not inside the tunnel network %s' % (iface, key_str(tkey)))
-            elif tkey is not None and not spec.external and iface.network.prefixlen < tkey[2]:
-                errors.add(name, var, '%s is wider than the tunnel network %s' % (iface, key_str(tkey)))
+                errors.add(name, var, '%s is not inside the tunnel network %s' % (text, key_str(tkey)))
+            elif tkey is not None and not spec.external and addr[2] < tkey[2]:
+                errors.add(name, var, '%s is wider than the tunnel network %s' % (text, key_str(tkey)))
             if key in seen:
-                errors.add(name, var, 'duplicate tunnel address %s, already used by %s' % (iface.ip, seen[key]))
+                errors.add(name, var, 'duplicate tunnel address %s, already used by %s'
+                           % (ip_str(addr[0], addr[1]), seen[key]))
             else:
                 seen[key] = name
 
@@ -473,7 +477,7 @@ def owned_overlapping(net, key):
     i = lo - 1
     # walk back over prefixes that start before key and may still cover it
     steps = 0
-    while i >= 0 and index[i][0][0] == key[0] and steps < 64:
+    while i >= 0 and index[i][0][0] == key[0] and steps < 8:
         if key_overlaps(index[i][0], key):
             out.append(index[i])
         steps += 1

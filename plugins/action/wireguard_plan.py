@@ -1,0 +1,249 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, netfleet engineers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Action plugin netfleet.wireguard.wireguard_plan: compute and validate the plan once per run.
+
+Runs on the controller only. Reads the ``wireguard_*`` variables of every host of the network
+group, hands them to the pure engine (module_utils/_topology.py) and returns the plan, or fails
+with every validation problem at once. Optionally writes every host's wg-quick file to a folder
+for review (``render_dir``), without connecting to any host.
+
+Reading variables: ``hostvars[host]`` merges *all* variables of a host (every group var, facts,
+magic variables) on each access; for thousands of hosts that dominates the run. The fast path
+(default) merges the same sources in the same precedence order as the VariableManager, once
+per distinct group membership instead of once per host, and keeps only the ``wireguard_*``
+keys. A host whose ``wireguard_*`` values contain templates is read through ``hostvars``
+(so templates see that host's full variable context); ``fast_hostvars: false`` does that for
+every host.
+"""
+
+from __future__ import annotations
+
+import os
+
+from ansible.errors import AnsibleActionFail
+from ansible.module_utils.common.text.converters import to_native
+from ansible.plugins.action import ActionBase
+
+from ansible_collections.netfleet.wireguard.plugins.module_utils._addr import parse_public_key
+from ansible_collections.netfleet.wireguard.plugins.module_utils._render import render_conf
+from ansible_collections.netfleet.wireguard.plugins.module_utils._topology import PlanError, build_plan
+
+PREFIX = 'wireguard_'
+HINT = '__wireguard_has_ipv6'
+
+
+class ActionModule(ActionBase):
+    TRANSFERS_FILES = False
+    _requires_connection = False
+    _VALID_ARGS = frozenset(('group', 'registry', 'render_dir', 'return_plan', 'fast_hostvars'))
+
+    ARGSPEC = {
+        'group': {'type': 'str'},
+        'registry': {'type': 'path'},
+        'render_dir': {'type': 'path'},
+        'return_plan': {'type': 'bool', 'default': True},
+        'fast_hostvars': {'type': 'bool', 'default': True},
+    }
+
+    # ------------------------------------------------------------------ variables
+    def _fast_vars(self, hostvars, names):
+        """wireguard_* variables of ``names``, merged like VariableManager.get_vars(host) does."""
+        from ansible import constants as C
+        from ansible.inventory.helpers import get_group_vars, sort_groups
+        from ansible.utils.vars import combine_vars
+        from ansible.vars.plugins import get_vars_from_inventory_sources, get_vars_from_path
+
+        inventory = hostvars._inventory
+        vm = hostvars._variable_manager
+        loader = hostvars._loader
+        basedirs = [loader.get_basedir()] if getattr(vm, 'safe_basedir', False) else []
+        all_group = inventory.groups.get('all')
+        stage = 'task'
+
+        def only(data):
+            return {k: v for k, v in data.items() if k.startswith(PREFIX)} if data else {}
+
+        def plugins_inventory(entities):
+            return get_vars_from_inventory_sources(loader, inventory._sources, entities, stage)
+
+        def plugins_play(entities):
+            data = {}
+            for path in basedirs:
+                data = combine_vars(data, get_vars_from_path(loader, path, entities, stage))
+            return data
+
+        group_cache = {}
+        out = {}
+        for name in names:
+            host = inventory.get_host(name)
+            groups = tuple(sort_groups([g for g in host.get_groups() if g.name != 'all']))
+            merged = group_cache.get(groups)
+            if merged is None:
+                sources = {
+                    'all_inventory': lambda: all_group.get_vars(),
+                    'all_plugins_inventory': lambda: plugins_inventory([all_group]),
+                    'all_plugins_play': lambda: plugins_play([all_group]),
+                    'groups_inventory': lambda: get_group_vars(list(groups)),
+                    'groups_plugins_inventory': lambda: plugins_inventory(list(groups)),
+                    'groups_plugins_play': lambda: plugins_play(list(groups)),
+                }
+                merged = {}
+                for entry in C.VARIABLE_PRECEDENCE:
+                    if entry not in sources:
+                        return None   # unusual precedence config: use the exact slow path
+                    merged = combine_vars(merged, only(sources[entry]()))
+                group_cache[groups] = merged
+            data = combine_vars(merged, only(host.get_vars()))
+            data = combine_vars(data, only(plugins_inventory([host])))
+            data = combine_vars(data, only(plugins_play([host])))
+            data = combine_vars(data, only(vm._vars_cache.get(name, {})))
+            data = combine_vars(data, only(vm._nonpersistent_fact_cache.get(name, {})))
+            data = combine_vars(data, only(vm.extra_vars))
+            try:
+                facts = vm._fact_cache.get(name)
+            except KeyError:
+                facts = None
+            data[HINT] = _has_ipv6(facts)
+            out[name] = data
+        return out
+
+    def _template(self, hostvars, raw):
+        """Resolve templates: hosts whose values are all plain data are used as they are."""
+        result = {}
+        for name, data in raw.items():
+            if any(_maybe_template(v) for k, v in data.items() if k != HINT):
+                hv = hostvars[name]
+                data = {k: hv[k] for k in data if k != HINT and k in hv}
+                data[HINT] = raw[name].get(HINT)
+            result[name] = data
+        return result
+
+    def _slow_vars(self, hostvars, names):
+        out = {}
+        for name in names:
+            hv = hostvars[name]
+            data = {k: hv[k] for k in hv if k.startswith(PREFIX)}
+            data[HINT] = _has_ipv6(hv.get('ansible_facts')) if 'ansible_facts' in hv else None
+            out[name] = data
+        return out
+
+    # ------------------------------------------------------------------ registry
+    def _registry(self, path, interface, names, errors):
+        if not path or not os.path.exists(path):
+            return {}
+        try:
+            data = self._loader.load_from_file(path) or {}
+        except Exception as exc:  # a broken registry must not hide the plan's own problems
+            errors.append('%s: registry: cannot read %s (%s)' % ('controller', path, to_native(exc)))
+            return {}
+        if not isinstance(data, dict) or not isinstance(data.get(interface, {}) or {}, dict):
+            errors.append('controller: registry: %s must map interface -> {host: public key}' % path)
+            return {}
+        keys = {}
+        for host, key in (data.get(interface) or {}).items():
+            try:
+                keys[str(host)] = parse_public_key(key)
+            except ValueError as exc:
+                if host in names:
+                    errors.append('%s: registry %s: %s' % (host, path, exc))
+        return keys
+
+    # ------------------------------------------------------------------ run
+    def run(self, tmp=None, task_vars=None):
+        task_vars = task_vars or {}
+        result = super().run(tmp, task_vars)
+        del tmp
+        _valid, args = self.validate_argument_spec(argument_spec=self.ARGSPEC)
+
+        group = args['group'] or task_vars.get('wireguard_network_group') or 'wireguard'
+        groups = task_vars.get('groups') or {}
+        if group not in groups:
+            raise AnsibleActionFail('%s: wireguard_network_group: no inventory group named %r' % (group, group))
+        names = sorted(set(groups[group]))
+        hostvars = task_vars['hostvars']
+
+        raw = self._fast_vars(hostvars, names) if args['fast_hostvars'] else None
+        data = self._template(hostvars, raw) if raw is not None else self._slow_vars(hostvars, names)
+
+        try:
+            plan = build_plan(data, group)
+        except PlanError as exc:
+            result.update(failed=True, errors=exc.errors, msg=str(exc))
+            return result
+
+        result['changed'] = False
+        result['hosts'] = len(plan)
+        if args['render_dir']:
+            interface = next(iter(plan.values()))['interface'] if plan else 'wg0'
+            registry = args['registry'] or self._default_registry(hostvars, names, data)
+            errors = []
+            keys = self._registry(registry, interface, set(names), errors)
+            if errors:
+                result.update(failed=True, errors=errors, msg='\n'.join(errors))
+                return result
+            result['rendered'] = self._render(args['render_dir'], plan, keys, data)
+            result['changed'] = bool(result['rendered']['changed'])
+        if args['return_plan']:
+            result['plan'] = plan
+        return result
+
+    @staticmethod
+    def _default_registry(hostvars, names, data):
+        """``wireguard_key_registry`` of the network, else wireguard_public_keys.yml next to the inventory."""
+        for name in names:
+            if data.get(name, {}).get('wireguard_key_registry'):
+                return os.path.expanduser(data[name]['wireguard_key_registry'])
+        host = hostvars._inventory.get_host(names[0]) if names else None
+        inventory_dir = host.vars.get('inventory_dir') if host is not None else None
+        return os.path.join(inventory_dir or '.', 'wireguard_public_keys.yml')
+
+    def _render(self, directory, plan, keys, data):
+        directory = os.path.abspath(os.path.expanduser(directory))
+        changed = []
+        count = 0
+        for host, entry in plan.items():
+            hv = data.get(host, {})
+            backend = hv.get('wireguard_firewall_backend') or 'iptables'
+            text = render_conf(host, entry, keys, backend=backend,
+                               egress_interface=hv.get('wireguard_egress_interface'))
+            path = os.path.join(directory, host, entry['interface'] + '.conf')
+            try:
+                with open(path, encoding='utf-8') as handle:
+                    same = handle.read() == text
+            except OSError:
+                same = False
+            count += 1
+            if same:
+                continue
+            if self._task.check_mode:
+                changed.append(path)
+                continue
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            tmp_path = path + '.tmp'
+            with open(tmp_path, 'w', encoding='utf-8') as handle:
+                handle.write(text)
+            os.chmod(tmp_path, 0o644)
+            os.replace(tmp_path, path)
+            changed.append(path)
+        return {'dir': directory, 'files': count, 'changed': changed[:50], 'changed_count': len(changed)}
+
+
+def _maybe_template(value):
+    if isinstance(value, str):
+        return '{{' in value or '{%' in value
+    if isinstance(value, dict):
+        return any(_maybe_template(k) or _maybe_template(v) for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return any(_maybe_template(v) for v in value)
+    return False
+
+
+def _has_ipv6(facts):
+    """True/False when facts tell whether the host has a global IPv6 address, None when unknown."""
+    if not isinstance(facts, dict) or not facts:
+        return None
+    addresses = facts.get('all_ipv6_addresses', facts.get('ansible_all_ipv6_addresses'))
+    if addresses is None:
+        return None
+    return any(not str(a).lower().startswith(('fe80', '::1')) for a in addresses)
