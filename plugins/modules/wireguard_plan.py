@@ -1,0 +1,158 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, netfleet engineers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Documentation for the netfleet.wireguard.wireguard_plan action plugin (it runs on the controller)."""
+
+from __future__ import annotations
+
+DOCUMENTATION = r'''
+---
+module: wireguard_plan
+short_description: Compute and validate every host's WireGuard peers from inventory variables
+version_added: 0.1.0
+description:
+  - Reads the C(wireguard_*) variables of every host of the network group and computes, for every
+    host, its WireGuard interface and peers (AllowedIPs, Endpoint, PersistentKeepalive) and the
+    routing facts (forwarding, masquerade, relay) for the full_tunnel, site_to_site, bastion and
+    mesh topologies.
+  - "Validates the inventory first and fails with B(all) problems at once, one
+    C(host: variable: problem) line each, before any host is touched. Checked among others:
+    malformed or host-bit-set prefixes, addresses outside the tunnel network, duplicate tunnel
+    addresses, one prefix claimed by two peers of a host, LANs overlapping the tunnel network,
+    AllowedIPs that contain the peer's own endpoint (tunnel inside the tunnel), remote prefixes
+    capturing a local subnet (see C(wireguard_overlap_strategy) in the README), pairs that
+    cannot handshake, IPv4-only full tunnels, invalid ports, interface names and keys."
+  - Runs once on the controller (use C(run_once=true)); it never connects to a host.
+  - The plan format (dict keyed by inventory hostname) is described in docs/architecture.md.
+  - Optionally writes each host's configuration in wg-quick format to O(render_dir) for review.
+    The rendered files never contain a private or preshared key.
+author:
+  - netfleet engineers
+options:
+  group:
+    description:
+      - Inventory group of the network. Defaults to the variable C(wireguard_network_group), else C(wireguard).
+      - A host that joins several networks is in several groups; call the action once per group.
+    type: str
+  registry:
+    description:
+      - "Controller-side public key registry (YAML C({interface: {host: public key}})), used only for rendering."
+      - Defaults to C(wireguard_key_registry), else C(wireguard_public_keys.yml) next to the inventory.
+    type: path
+  render_dir:
+    description:
+      - When set, write C(<render_dir>/<inventory_hostname>/<interface>.conf) for every host.
+      - Unknown public keys are written as a visible placeholder.
+    type: path
+  return_plan:
+    description:
+      - Return the plan in RV(plan). Set to V(false) when only rendering a large network.
+    type: bool
+    default: true
+  fast_hostvars:
+    description:
+      - Read the C(wireguard_*) variables by merging the inventory sources once per distinct group
+        membership (same precedence as C(hostvars)), which is much faster for large inventories.
+      - Hosts whose values contain templates are always read through C(hostvars).
+      - Set to V(false) to read every host through C(hostvars).
+    type: bool
+    default: true
+attributes:
+  check_mode:
+    support: full
+    description: In check mode nothing is written to O(render_dir); the files that would change are reported.
+  diff_mode:
+    support: none
+  platform:
+    platforms: all
+    description: Runs on the controller only.
+notes:
+  - Variables are documented in the collection README and docs/architecture.md
+    (C(wireguard_topology), C(wireguard_hub), C(wireguard_address), C(wireguard_endpoint), and more).
+seealso:
+  - name: Architecture and plan format
+    description: docs/architecture.md in the collection.
+    link: https://example.invalid/netfleet/wireguard/docs/architecture.md
+'''
+
+EXAMPLES = r'''
+- name: Compute the plan once for the whole fleet
+  netfleet.wireguard.wireguard_plan:
+    group: wireguard
+  run_once: true
+  register: __wireguard_plan_result
+
+- name: Give every host its own part of the plan
+  ansible.builtin.set_fact:
+    __wireguard_plan: "{{ __wireguard_plan_result.plan[inventory_hostname] }}"
+
+- name: Render all configurations for review, without connecting to any host
+  netfleet.wireguard.wireguard_plan:
+    render_dir: /tmp/wireguard-review
+    return_plan: false
+  run_once: true
+  delegate_to: localhost
+'''
+
+RETURN = r'''
+plan:
+  description:
+    - Per inventory hostname, the host's interface, addresses, listen port, routing facts and peers.
+  returned: success and O(return_plan=true)
+  type: dict
+  sample:
+    laptop:
+      interface: wg0
+      topology: full_tunnel
+      role: client
+      addresses: [10.0.0.2/24]
+      tunnel_networks: [10.0.0.0/24]
+      listen_port: null
+      dns: [1.1.1.1, 9.9.9.9]
+      mtu: null
+      routing:
+        forward_ipv4: false
+        forward_ipv6: false
+        relay: false
+        masquerade: []
+        forward_to_egress: false
+        lan_subnets: []
+        loose_rp_filter: false
+      peers:
+        - name: vps
+          public_key: null
+          allowed_ips: [0.0.0.0/0, "::/0"]
+          endpoint: 203.0.113.1:51820
+          persistent_keepalive: 25
+          preshared_key: false
+hosts:
+  description: Number of hosts in the plan.
+  returned: success
+  type: int
+  sample: 2
+errors:
+  description: 'Every validation problem, one C(host: variable: problem) line each.'
+  returned: failure
+  type: list
+  elements: str
+  sample: ["laptop: wireguard_address: '10.0.1.2/24' is not inside the tunnel network 10.0.0.0/24"]
+rendered:
+  description: What was written when O(render_dir) is set.
+  returned: when O(render_dir) is set
+  type: dict
+  contains:
+    dir:
+      description: Absolute path of the folder.
+      type: str
+    files:
+      description: Number of configuration files rendered.
+      type: int
+    changed_count:
+      description: Number of files written because their content changed.
+      type: int
+    changed:
+      description: Paths of changed files (at most 50).
+      type: list
+      elements: str
+'''
