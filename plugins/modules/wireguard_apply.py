@@ -249,7 +249,8 @@ class Host:
             return ""
         _, out, _ = self.run([self.journalctl, "-u", self.unit, "--since", "@%d" % int(since), "-o", "cat",
                               "--no-pager"], check=False)
-        lines = [line for line in out.splitlines() if line.strip()]
+        # drop wireguard-go's boxed banner, keep what wg-quick said
+        lines = [line for line in out.splitlines() if line.strip() and line.strip()[0] not in "\u2502\u250c\u2514"]
         return "\n".join(lines[-25:])
 
     def up(self):
