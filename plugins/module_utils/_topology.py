@@ -448,7 +448,8 @@ class _Builder:
         for name in sorted(self.hosts):
             spec = self.hosts[name]
             peers, peer_keys = self._entries(spec)
-            listens = spec.endpoint is not None or spec.name == self.hub or spec.listen_port_explicit
+            # only hosts others can reach listen on a fixed port (the contract: endpoint or hub)
+            listens = spec.endpoint is not None or spec.name == self.hub
             plan[name] = {
                 'interface': self.net.interface,
                 'topology': self.topology,

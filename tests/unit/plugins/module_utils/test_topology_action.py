@@ -1,0 +1,83 @@
+# Copyright: (c) 2026, netfleet engineers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The action plugin's fast variable path must give exactly what hostvars gives.
+
+An inventory with variables at every level (group_vars/all, a parent and a child group,
+host_vars files, inline host vars, a templated value, extra vars) is planned twice in one
+playbook run, with ``fast_hostvars`` on and off, and the plans are compared.
+"""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..', '..', '..'))
+
+PLAYBOOK = """
+- hosts: localhost
+  gather_facts: false
+  tasks:
+    - netfleet.wireguard.wireguard_plan:
+        group: fleet
+      register: fast
+    - netfleet.wireguard.wireguard_plan:
+        group: fleet
+        fast_hostvars: false
+      register: slow
+    - ansible.builtin.copy:
+        content: "{{ {'fast': fast.plan, 'slow': slow.plan} | to_json }}"
+        dest: "{{ out }}"
+        mode: "0644"
+"""
+
+
+def write(path, text):
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, 'w', encoding='utf-8') as handle:
+        handle.write(text)
+
+
+def test_fast_and_slow_variable_paths_agree(tmp_path):
+    inv = str(tmp_path / 'inv')
+    write(os.path.join(inv, 'hosts.yml'), """
+all:
+  children:
+    fleet:
+      vars:
+        wireguard_topology: mesh
+        wireguard_persistent_keepalive: 30
+      children:
+        dc:
+          hosts:
+            a: {ansible_host: 192.0.2.1, wireguard_address: 10.9.0.1/24}
+            b: {ansible_host: 192.0.2.2, wireguard_address: 10.9.0.2/24}
+        home:
+          hosts:
+            c: {wireguard_address: 10.9.0.3/24, wireguard_lan_subnets: [192.168.3.0/24]}
+""")
+    write(os.path.join(inv, 'group_vars', 'all.yml'), 'wireguard_listen_port: 51000\n')
+    write(os.path.join(inv, 'group_vars', 'dc.yml'),
+          'wireguard_endpoint: "{{ ansible_host }}"\nwireguard_persistent_keepalive: 20\n')
+    write(os.path.join(inv, 'group_vars', 'home.yml'), 'wireguard_behind_nat: true\n')
+    write(os.path.join(inv, 'host_vars', 'b.yml'), 'wireguard_listen_port: 52000\n')
+    pb = str(tmp_path / 'pb.yml')
+    write(pb, PLAYBOOK)
+    out = str(tmp_path / 'plans.json')
+    env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(REPO, 'ansible.cfg'), ANSIBLE_NOCOLOR='1')
+    proc = subprocess.run([os.path.join(os.path.dirname(sys.executable), 'ansible-playbook'), '-i', inv, pb,
+                           '-e', 'out=%s' % out, '-e', 'wireguard_mtu=1380'],
+                          cwd=REPO, env=env, capture_output=True, text=True, timeout=300, check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    with open(out, encoding='utf-8') as handle:
+        plans = json.load(handle)
+    assert plans['fast'] == plans['slow']
+    plan = plans['fast']
+    peers_c = {p['name']: p for p in plan['c']['peers']}
+    assert peers_c['a']['endpoint'] == '192.0.2.1:51000'      # template + group_vars/all port
+    assert peers_c['b']['endpoint'] == '192.0.2.2:52000'      # host_vars file wins over group_vars/all
+    assert peers_c['a']['persistent_keepalive'] == 30         # c is in home: parent fleet's 30
+    assert plan['a']['mtu'] == 1380                            # extra vars win
+    assert plan['c']['listen_port'] is None                    # no endpoint: does not listen
+    assert plan['b']['listen_port'] == 52000
