@@ -1,0 +1,146 @@
+#!/usr/bin/env python
+# Copyright: (c) 2026, netfleet engineers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Benchmark of playbooks/render.yml on generated inventories (not a timed test).
+
+Prints, for an N-host mesh (N = 100, 200), the wall time of render.yml next to a one-task
+``ansible.builtin.ping`` play on the same inventory (``ansible_connection: local``), and the
+render time of a 1,000-host mesh and of a 10,000-client full-tunnel hub, plus the time of the
+pure engine for the large cases. Targets: render <= 1.5 x ping; large renders < 30 s.
+
+Usage (from the repository root):
+    .venv/bin/python tests/bench/bench_render.py [--quick] [--keep DIR]
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..'))
+BIN = os.path.dirname(sys.executable)
+
+
+def mesh_inventory(path, n):
+    """n hosts, all reachable, each with a /24 LAN: every host has n-1 peers."""
+    lines = ['all:', '  children:', '    wireguard:', '      vars:', '        wireguard_topology: mesh',
+             '        ansible_connection: local', '        ansible_python_interpreter: %s' % sys.executable,
+             '      hosts:']
+    for i in range(n):
+        j = i + 1
+        lines.append('        m%05d: {wireguard_address: 10.64.%d.%d/16, wireguard_endpoint: "198.18.%d.%d",'
+                     ' wireguard_lan_subnets: [172.%d.%d.0/24]}' % (i, j // 256, j % 256, j // 256, j % 256,
+                                                                     16 + i // 256, i % 256))
+    _write(path, lines)
+
+
+def hub_inventory(path, n):
+    """One VPS and n full-tunnel clients without endpoint (dual stack)."""
+    lines = ['all:', '  children:', '    wireguard:', '      vars:', '        wireguard_topology: full_tunnel',
+             '        wireguard_hub: vps', '        ansible_connection: local',
+             '        ansible_python_interpreter: %s' % sys.executable, '      hosts:',
+             '        vps: {wireguard_address: [10.128.0.1/14, "fd10::1/64"], wireguard_endpoint: 203.0.113.1,'
+             ' wireguard_egress_interface: eth0}']
+    for i in range(n):
+        j = i + 2
+        lines.append('        c%05d: {wireguard_address: [10.128.%d.%d/14, "fd10::%x/64"]}' % (i, j // 256, j % 256, j))
+    _write(path, lines)
+
+
+def _write(path, lines):
+    os.makedirs(path, exist_ok=True)
+    with open(os.path.join(path, 'hosts.yml'), 'w', encoding='utf-8') as handle:
+        handle.write('\n'.join(lines) + '\n')
+
+
+def run(cmd):
+    env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(REPO, 'ansible.cfg'), ANSIBLE_NOCOLOR='1')
+    start = time.monotonic()
+    proc = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, check=False)
+    elapsed = time.monotonic() - start
+    if proc.returncode != 0:
+        sys.stderr.write(proc.stdout[-3000:] + proc.stderr[-3000:])
+        raise SystemExit('command failed: %s' % ' '.join(cmd))
+    return elapsed
+
+
+def render(inv, out):
+    shutil.rmtree(out, ignore_errors=True)
+    return run([os.path.join(BIN, 'ansible-playbook'), '-i', inv, os.path.join(REPO, 'playbooks', 'render.yml'),
+                '-e', 'wireguard_render_dir=%s' % out])
+
+
+def ping(inv, workdir):
+    playbook = os.path.join(workdir, 'ping.yml')
+    with open(playbook, 'w', encoding='utf-8') as handle:
+        handle.write('- name: Ping\n  hosts: wireguard\n  gather_facts: false\n  tasks:\n'
+                     '    - name: Ping\n      ansible.builtin.ping:\n')
+    return run([os.path.join(BIN, 'ansible-playbook'), '-i', inv, playbook])
+
+
+def engine_time(kind, n):
+    sys.path.insert(0, os.path.join(REPO, '.cache', 'collections'))
+    from ansible_collections.netfleet.wireguard.plugins.module_utils._topology import build_plan
+    hv = {}
+    if kind == 'mesh':
+        for i in range(n):
+            j = i + 1
+            hv['m%05d' % i] = {'wireguard_topology': 'mesh', 'wireguard_address': '10.64.%d.%d/16' % (j // 256, j % 256),
+                               'wireguard_endpoint': '198.18.%d.%d' % (j // 256, j % 256),
+                               'wireguard_lan_subnets': ['172.%d.%d.0/24' % (16 + i // 256, i % 256)]}
+    else:
+        hv['vps'] = {'wireguard_topology': 'full_tunnel', 'wireguard_hub': 'vps',
+                     'wireguard_address': ['10.128.0.1/14', 'fd10::1/64'], 'wireguard_endpoint': '203.0.113.1'}
+        for i in range(n):
+            j = i + 2
+            hv['c%05d' % i] = {'wireguard_topology': 'full_tunnel', 'wireguard_hub': 'vps',
+                               'wireguard_address': ['10.128.%d.%d/14' % (j // 256, j % 256), 'fd10::%x/64' % j]}
+    start = time.monotonic()
+    plan = build_plan(hv)
+    elapsed = time.monotonic() - start
+    return elapsed, sum(len(e['peers']) for e in plan.values())
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    parser.add_argument('--quick', action='store_true', help='only the N=100/200 comparison')
+    parser.add_argument('--keep', help='keep generated inventories and renders in this folder')
+    args = parser.parse_args()
+    work = args.keep or tempfile.mkdtemp(prefix='wg-bench-')
+    os.makedirs(work, exist_ok=True)
+    rows = []
+    try:
+        print('%-28s %10s %10s %8s  %s' % ('case', 'render s', 'ping s', 'ratio', 'target'))
+        for n in (100, 200):
+            inv = os.path.join(work, 'mesh%d' % n)
+            mesh_inventory(inv, n)
+            r = render(inv, os.path.join(work, 'out-mesh%d' % n))
+            p = ping(inv, work)
+            ok = r <= 1.5 * p
+            rows.append(ok)
+            print('%-28s %10.2f %10.2f %8.2f  %s' % ('mesh %d hosts' % n, r, p, r / p,
+                                                     'render <= 1.5 x ping: %s' % ('ok' if ok else 'MISSED')))
+        if not args.quick:
+            for kind, n, label in (('mesh', 1000, 'mesh 1000 hosts'), ('hub', 10000, 'full tunnel hub + 10000')):
+                inv = os.path.join(work, '%s%d' % (kind, n))
+                (mesh_inventory if kind == 'mesh' else hub_inventory)(inv, n)
+                r = render(inv, os.path.join(work, 'out-%s%d' % (kind, n)))
+                ok = r < 30
+                rows.append(ok)
+                print('%-28s %10.2f %10s %8s  %s' % (label, r, '-', '-', '< 30 s: %s' % ('ok' if ok else 'MISSED')))
+            for kind, n, label in (('mesh', 1000, 'engine only, mesh 1000'), ('hub', 10000, 'engine only, hub 10000')):
+                elapsed, entries = engine_time(kind, n)
+                print('%-28s %10.2f %10s %8s  %d peer entries' % (label, elapsed, '-', '-', entries))
+    finally:
+        if not args.keep:
+            shutil.rmtree(work, ignore_errors=True)
+    print('targets met: %d/%d' % (sum(rows), len(rows)))
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
