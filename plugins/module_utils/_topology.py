@@ -294,27 +294,39 @@ class _Builder:
                     continue
             best = entry
 
+    @staticmethod
+    def _label(item, key):
+        """The variable a prefix of a synthesised entry comes from (for messages)."""
+        for extra, label in item.extra:
+            if key_contains(extra, key) or key_contains(key, extra):
+                return label
+        if key in item.widened or key in item.raw:
+            return 'wireguard_overlap_strategy'
+        return 'wireguard_lan_subnets'
+
     def _host_overlaps(self, name):
         items = []
         for item in self.views[name]:
             if isinstance(item, View):
                 keys = item.final_keys(self.relay_sets)
                 peer = item.peer.name
+                items.extend((k, peer, item) for k in keys)
             else:
-                keys = [k for k, _v in item.owned]
-                peer = item.name
-            items.extend((k, peer) for k in keys)
-        items.sort()
+                items.extend((k, item.name, None) for k, _v in item.owned)
+        items.sort(key=lambda entry: entry[0])
         best = None
-        for key, peer in items:
+        for key, peer, item in items:
             if best is not None and best[0][0] == key[0] and key[1] <= key_end(best[0]):
                 if best[1] != peer and not (is_default_route(best[0]) and not is_default_route(key)):
-                    self.errors.add(name, 'wireguard_overlap_strategy' if name in self.loose_rp else 'AllowedIPs',
+                    culprit = item if item is not None else best[2]
+                    label = self._label(culprit, key if item is not None else best[0]) if culprit is not None \
+                        else 'wireguard_lan_subnets'
+                    self.errors.add(name, label,
                                     '%s (peer %s) overlaps %s (peer %s) on this host: WireGuard would route the overlap '
                                     'to only one of them' % (key_str(key), peer, key_str(best[0]), best[1]))
                 if key_end(key) <= key_end(best[0]) and not is_default_route(best[0]):
                     continue
-            best = (key, peer)
+            best = (key, peer, item)
 
     def _endpoint_loops(self):
         """An AllowedIPs prefix (other than a default route, which wg-quick's policy routing handles)

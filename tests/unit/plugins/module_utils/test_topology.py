@@ -337,3 +337,50 @@ def test_large_mesh_is_symmetric():
             back = peers(plan, peer['name'])[host]
             assert back['allowed_ips'] == ['10.50.%d.%d/32' % (int(host[1:]) // 250, int(host[1:]) % 250 + 1),
                                            '172.16.%d.0/24' % int(host[1:])]
+
+
+# ----------------------------------------------------------------------------- dual stack and external peers
+
+def test_dual_stack_bastion():
+    hosts = {
+        'bastion': {'address': ['10.100.0.254/24', 'fd64::fe/64'], 'endpoint': '[2001:db8::99]:51820'},
+        'hq': {'address': ['10.100.0.1/24', 'fd64::1/64'], 'endpoint': '2001:db8::1',
+               'lan_subnets': ['10.0.1.0/24', '2001:db8:1::/48']},
+        'remote': {'address': ['10.100.0.2/24', 'fd64::2/64'], 'lan_subnets': ['10.0.2.0/24', '2001:db8:2::/48']},
+    }
+    plan = build_plan(network('bastion', hosts, hub='bastion'))
+    assert covered(allowed(plan, 'remote', 'bastion')) == covered(
+        ['10.100.0.254/32', 'fd64::fe/128', '10.100.0.1/32', 'fd64::1/128', '10.0.1.0/24', '2001:db8:1::/48'])
+    assert peers(plan, 'remote')['bastion']['endpoint'] == '[2001:db8::99]:51820'
+    assert peers(plan, 'bastion')['hq']['endpoint'] == '[2001:db8::1]:51820'
+    routing = plan['bastion']['routing']
+    assert routing['forward_ipv4'] and routing['forward_ipv6'] and routing['relay']
+    assert plan['hq']['routing']['forward_ipv6'] is True
+    assert plan['hq']['addresses'] == ['10.100.0.1/24', 'fd64::1/64']
+
+
+def test_mesh_external_peers_are_reached_through_the_relay():
+    key = 'YWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWE='
+    hosts = {
+        'relay': {'address': '10.9.0.1/24', 'endpoint': '203.0.113.5'},
+        'pub': {'address': '10.9.0.2/24', 'endpoint': '203.0.113.6'},
+        'nat': {'address': '10.9.0.3/24'},
+    }
+    plan = build_plan(network('mesh', hosts, hub='relay', external_peers=[
+        {'name': 'phone', 'public_key': key, 'address': '10.9.0.50/32', 'lan_subnets': ['192.168.99.0/24']}]))
+    assert peers(plan, 'relay')['phone']['allowed_ips'] == ['10.9.0.50/32', '192.168.99.0/24']
+    assert covered(allowed(plan, 'pub', 'relay')) == covered(['10.9.0.1/32', '10.9.0.50/32', '192.168.99.0/24'])
+    assert covered(allowed(plan, 'nat', 'relay')) == covered(['10.9.0.1/32', '10.9.0.50/32', '192.168.99.0/24'])
+    assert 'phone' not in peers(plan, 'pub')
+
+
+def test_split_keeps_an_already_more_specific_remote_prefix():
+    hosts = {'a': {'address': '10.100.0.1/24', 'endpoint': '192.0.2.1', 'lan_subnets': ['10.0.2.128/25']},
+             'b': {'address': '10.100.0.2/24', 'endpoint': '192.0.2.2', 'local_subnets': ['10.0.2.0/24'],
+                   'overlap_strategy': 'split'}}
+    plan = build_plan(network('site_to_site', hosts))
+    assert allowed(plan, 'b', 'a') == ['10.0.2.128/25', '10.100.0.1/32']
+    assert plan['b']['routing']['loose_rp_filter'] is True
+    hosts['b']['overlap_strategy'] = 'widen'
+    plan = build_plan(network('site_to_site', hosts))
+    assert allowed(plan, 'b', 'a') == ['10.0.2.0/23', '10.100.0.1/32']

@@ -177,7 +177,7 @@ def test_extra_prefix_overlapping_a_direct_peer_in_mesh():
     hv['b']['wireguard_lan_subnets'] = ['10.50.0.0/24']
     hv['c']['wireguard_extra_allowed_ips'] = ['10.50.0.0/23']
     errors = errors_of(hv)
-    assert any(e.startswith('c: AllowedIPs: ') and 'peer b' in e and 'peer a' in e for e in errors), errors
+    assert any(e.startswith('c: wireguard_extra_allowed_ips: ') and 'peer b' in e and 'peer a' in e for e in errors), errors
 
 
 def test_external_peer_validation():
