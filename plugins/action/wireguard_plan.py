@@ -20,6 +20,7 @@ every host.
 from __future__ import annotations
 
 import os
+import time
 
 from ansible.errors import AnsibleActionFail
 from ansible.module_utils.common.text.converters import to_native
@@ -163,14 +164,20 @@ class ActionModule(ActionBase):
         names = sorted(set(groups[group]))
         hostvars = task_vars['hostvars']
 
+        timing = {}
+        start = time.monotonic()
         raw = self._fast_vars(hostvars, names) if args['fast_hostvars'] else None
         data = self._template(hostvars, raw) if raw is not None else self._slow_vars(hostvars, names)
+        timing['read_vars'] = round(time.monotonic() - start, 3)
 
+        start = time.monotonic()
         try:
-            plan = build_plan(data, group)
+            plan = build_plan(data, group, share=not args['return_plan'])
         except PlanError as exc:
             result.update(failed=True, errors=exc.errors, msg=str(exc))
             return result
+        timing['plan'] = round(time.monotonic() - start, 3)
+        result['timing'] = timing
 
         result['changed'] = False
         result['hosts'] = len(plan)
@@ -182,7 +189,9 @@ class ActionModule(ActionBase):
             if errors:
                 result.update(failed=True, errors=errors, msg='\n'.join(errors))
                 return result
+            start = time.monotonic()
             result['rendered'] = self._render(args['render_dir'], plan, keys, data)
+            timing['render'] = round(time.monotonic() - start, 3)
             result['changed'] = bool(result['rendered']['changed'])
         if args['return_plan']:
             result['plan'] = plan
@@ -202,11 +211,12 @@ class ActionModule(ActionBase):
         directory = os.path.abspath(os.path.expanduser(directory))
         changed = []
         count = 0
+        cache = {}
         for host, entry in plan.items():
             hv = data.get(host, {})
             backend = hv.get('wireguard_firewall_backend') or 'iptables'
             text = render_conf(host, entry, keys, backend=backend,
-                               egress_interface=hv.get('wireguard_egress_interface'))
+                               egress_interface=hv.get('wireguard_egress_interface'), cache=cache)
             path = os.path.join(directory, host, entry['interface'] + '.conf')
             try:
                 with open(path, encoding='utf-8') as handle:

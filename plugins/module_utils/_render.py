@@ -41,11 +41,27 @@ def hook_lines(entry, backend='iptables', egress_interface=None, host=None):
     return lines
 
 
-def render_conf(host, entry, public_keys=None, backend='iptables', egress_interface=None):
+def _peer_block(peer, public_keys):
+    name = peer['name']
+    key = peer.get('public_key') or public_keys.get(name) or UNKNOWN_KEY % name
+    out = ['', '# %s' % name, '[Peer]', 'PublicKey = %s' % key]
+    if peer.get('preshared_key'):
+        out.append('# PresharedKey: set on the hosts, never written here')
+    if peer.get('endpoint'):
+        out.append('Endpoint = %s' % peer['endpoint'])
+    out.append('AllowedIPs = %s' % ', '.join(peer.get('allowed_ips') or []))
+    if peer.get('persistent_keepalive'):
+        out.append('PersistentKeepalive = %d' % peer['persistent_keepalive'])
+    return '\n'.join(out)
+
+
+def render_conf(host, entry, public_keys=None, backend='iptables', egress_interface=None, cache=None):
     """wg-quick text for ``host``'s plan ``entry``.
 
     :param public_keys: peer name -> public key (the registry); the plan's own ``public_key``
         wins when set.
+    :param cache: optional dict reused across calls with the same ``public_keys``: peer entries
+        shared between hosts (``build_plan(share=True)``) are then formatted once.
     """
     public_keys = public_keys or {}
     iface = entry.get('interface', 'wg0')
@@ -65,19 +81,13 @@ def render_conf(host, entry, public_keys=None, backend='iptables', egress_interf
         out.append('MTU = %d' % entry['mtu'])
     out.extend(hook_lines(entry, backend, egress_interface, host))
     for peer in entry.get('peers') or []:
-        name = peer['name']
-        key = peer.get('public_key') or public_keys.get(name) or UNKNOWN_KEY % name
-        out.append('')
-        out.append('# %s' % name)
-        out.append('[Peer]')
-        out.append('PublicKey = %s' % key)
-        if peer.get('preshared_key'):
-            out.append('# PresharedKey: set on the hosts, never written here')
-        if peer.get('endpoint'):
-            out.append('Endpoint = %s' % peer['endpoint'])
-        out.append('AllowedIPs = %s' % ', '.join(peer.get('allowed_ips') or []))
-        if peer.get('persistent_keepalive'):
-            out.append('PersistentKeepalive = %d' % peer['persistent_keepalive'])
+        if cache is None:
+            out.append(_peer_block(peer, public_keys))
+            continue
+        hit = cache.get(id(peer))
+        if hit is None or hit[0] is not peer:
+            hit = cache[id(peer)] = (peer, _peer_block(peer, public_keys))
+        out.append(hit[1])
     return '\n'.join(out) + '\n'
 
 

@@ -225,6 +225,11 @@ class _Builder:
                 return idx, True
         return None
 
+    def _view_indexes(self, name):
+        if name not in self.has_synthetic:
+            return []
+        return [i for i, item in enumerate(self.views[name]) if item.__class__ is View]
+
     def _local_overlaps(self, name):
         spec = self.hosts[name]
         locals_ = [(k, 'wireguard_lan_subnets') for k in spec.lan_keys] + \
@@ -240,8 +245,9 @@ class _Builder:
                 where = self._reachable_owner(name, owner)
                 if where is not None:
                     conflicts.append((where[0], key, owner, var, lkey, lvar))
-            for idx, item in enumerate(views):
-                if isinstance(item, View):
+            for idx in self._view_indexes(name):
+                item = views[idx]
+                if item.extra:
                     for key, label in item.extra:
                         if not is_default_route(key) and key_overlaps(key, lkey) and key[2] >= lkey[2]:
                             conflicts.append((idx, key, name, label, lkey, lvar))
@@ -414,34 +420,56 @@ class _Builder:
             'loose_rp_filter': spec.name in self.loose_rp,
         }
 
-    def _entries(self, spec):
+    def _entries(self, spec, share):
         needs_ka = (spec.endpoint is None or spec.behind_nat) and spec.keepalive > 0
         ka = spec.keepalive if needs_ka else None
         psk = spec.psk
         out = []
+        append = out.append
         all_keys = []
+        want_keys = spec.site_nat or spec.name == self.hub
+        shared = self._shared
         for item in self.views[spec.name]:
-            if isinstance(item, View):
+            if item.__class__ is View:
                 peer = item.peer
                 keys = item.final_keys(self.relay_sets)
-                allowed = [key_str(k) for k in keys]
                 all_keys.extend(keys)
+                append({
+                    'name': peer.name,
+                    'public_key': peer.public_key,
+                    'allowed_ips': [key_str(k) for k in keys],
+                    'endpoint': peer.endpoint,
+                    'persistent_keepalive': ka if peer.endpoint is not None else None,
+                    'preshared_key': (psk or peer.psk) and not peer.external,
+                })
+                continue
+            peer = item
+            if want_keys:
+                all_keys.extend(k for k, _v in peer.owned)
+            entry_ka = ka if peer.endpoint is not None else None
+            entry_psk = (psk or peer.psk) and not peer.external
+            if share:
+                # read-only plans (rendering): one dict per distinct entry, shared by all hosts
+                cache_key = (peer.name, entry_ka, entry_psk)
+                entry = shared.get(cache_key)
+                if entry is None:
+                    entry = shared[cache_key] = {
+                        'name': peer.name, 'public_key': peer.public_key, 'allowed_ips': peer.owned_strs,
+                        'endpoint': peer.endpoint, 'persistent_keepalive': entry_ka, 'preshared_key': entry_psk}
+                append(entry)
             else:
-                peer = item
-                allowed = list(peer.owned_strs)
-                if spec.site_nat or spec.name == self.hub:
-                    all_keys.extend(k for k, _v in peer.owned)
-            out.append({
-                'name': peer.name,
-                'public_key': peer.public_key,
-                'allowed_ips': allowed,
-                'endpoint': peer.endpoint,
-                'persistent_keepalive': ka if peer.endpoint is not None else None,
-                'preshared_key': (psk or peer.psk) and not peer.external,
-            })
+                append({
+                    'name': peer.name,
+                    'public_key': peer.public_key,
+                    'allowed_ips': list(peer.owned_strs),
+                    'endpoint': peer.endpoint,
+                    'persistent_keepalive': entry_ka,
+                    'preshared_key': entry_psk,
+                })
         return out, all_keys
 
-    def run(self):
+    def run(self, share=False):
+        self._shared = {}
         if self.topology in HUB_TOPOLOGIES:
             self._hub_topology()
         else:
@@ -459,7 +487,7 @@ class _Builder:
         plan = {}
         for name in sorted(self.hosts):
             spec = self.hosts[name]
-            peers, peer_keys = self._entries(spec)
+            peers, peer_keys = self._entries(spec, share)
             # only hosts others can reach listen on a fixed port (the contract: endpoint or hub)
             listens = spec.endpoint is not None or spec.name == self.hub
             plan[name] = {
@@ -477,11 +505,13 @@ class _Builder:
         return plan
 
 
-def build_plan(hostvars, group='wireguard'):
+def build_plan(hostvars, group='wireguard', share=False):
     """Validate the network and compute every managed host's plan entry.
 
     :param hostvars: inventory hostname -> dict of that host's ``wireguard_*`` variables.
     :param group: name of the network's inventory group (used in messages).
+    :param share: return a read-only plan in which identical peer entries (same peer, keepalive
+        and PSK flag) are one shared dict; much faster for large meshes. Do not modify it.
     :returns: dict hostname -> plan entry (see docs/architecture.md).
     :raises PlanError: (a ValueError) listing every problem, one ``host: variable: problem`` line each.
     """
@@ -491,7 +521,7 @@ def build_plan(hostvars, group='wireguard'):
     gc.disable()
     try:
         net = parse_network(hostvars, group)
-        return _Builder(net).run()
+        return _Builder(net).run(share)
     finally:
         if was_enabled:
             gc.enable()

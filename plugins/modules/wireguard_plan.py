@@ -137,6 +137,11 @@ errors:
   type: list
   elements: str
   sample: ["laptop: wireguard_address: '10.0.1.2/24' is not inside the tunnel network 10.0.0.0/24"]
+timing:
+  description: Seconds spent reading variables, computing the plan and rendering.
+  returned: success
+  type: dict
+  sample: {read_vars: 0.41, plan: 2.3, render: 3.1}
 rendered:
   description: What was written when O(render_dir) is set.
   returned: when O(render_dir) is set

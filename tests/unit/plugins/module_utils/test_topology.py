@@ -384,3 +384,24 @@ def test_split_keeps_an_already_more_specific_remote_prefix():
     hosts['b']['overlap_strategy'] = 'widen'
     plan = build_plan(network('site_to_site', hosts))
     assert allowed(plan, 'b', 'a') == ['10.0.2.0/23', '10.100.0.1/32']
+
+
+def test_shared_read_only_plan_equals_the_plain_plan_and_renders_the_same():
+    from ansible_collections.netfleet.wireguard.plugins.module_utils._render import render_conf
+    hosts = {'relay': {'address': '10.9.0.1/24', 'endpoint': '203.0.113.5'},
+             'a': {'address': '10.9.0.2/24', 'endpoint': '203.0.113.6', 'behind_nat': True},
+             'b': {'address': '10.9.0.3/24', 'lan_subnets': ['192.168.3.0/24'], 'preshared_keys': True},
+             'c': {'address': '10.9.0.4/24', 'endpoint': '203.0.113.8'},
+             'd': {'address': '10.9.0.5/24', 'endpoint': '203.0.113.9'}}
+    hv = network('mesh', hosts, hub='relay')
+    plain, shared = build_plan(hv), build_plan(hv, share=True)
+    assert plain == shared
+    assert peers(shared, 'd')['c'] is peers(shared, 'relay')['c']          # same peer, keepalive, PSK: one dict
+    assert peers(shared, 'a')['c'] is not peers(shared, 'relay')['c']      # a keeps alive (behind NAT)
+    assert peers(plain, 'd')['c'] is not peers(plain, 'relay')['c']
+    cache = {}
+    for host in plain:
+        assert render_conf(host, shared[host], cache=cache) == render_conf(host, plain[host])
+    # the plain plan's lists are private copies: changing one host does not change another
+    peers(plain, 'relay')['c']['allowed_ips'].append('1.2.3.4/32')
+    assert '1.2.3.4/32' not in peers(plain, 'a')['c']['allowed_ips']
