@@ -1,0 +1,81 @@
+# Development, test and lab entry points of netfleet.wireguard (Debian 12 host, run as root).
+#
+#   make test      everything CI runs: host-deps venv image cleanup lint unit sanity molecule
+#   make lab       a podman fleet per seed topology, deployed with playbooks/site.yml, then a report
+#   make lab-down  remove the lab fleets
+#
+# Podman always runs with the project's settings (.lab/containers.conf, written by host-deps),
+# the tests use the image tagged with the hash of its package list (tools/lab/image.sh).
+
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+
+VENV ?= $(CURDIR)/.venv
+export VENV
+export CONTAINERS_CONF := $(CURDIR)/.lab/containers.conf
+NETFLEET_LAB_IMAGE ?= $(shell $(CURDIR)/tools/lab/image.sh --print-tag)
+export NETFLEET_LAB_IMAGE
+export PATH := $(VENV)/bin:$(PATH)
+
+# Lab fleets (directories under inventories/lab); LAB="bastion" limits make lab / lab-down.
+LAB ?=
+
+.PHONY: help venv lock host-deps image lint unit sanity molecule test lab lab-down bench clean
+
+help:
+	@echo "targets: test venv lock host-deps image lint unit sanity molecule lab lab-down bench clean"
+	@echo "  make test                  full CI run (stages stop at the first failure)"
+	@echo "  make molecule [SCENARIOS='default bastion']"
+	@echo "  make lab [LAB='bastion']   make lab-down"
+
+host-deps:
+	@tools/lab/host-deps.sh
+
+venv:
+	@tools/lab/venv.sh
+
+lock:
+	@tools/lab/lock.sh
+
+image:
+	@tools/lab/image.sh
+
+lint:
+	@test -x tools/lint.sh || { echo "make lint: tools/lint.sh is missing (not written yet) - FAILED" >&2; exit 1; }
+	@tools/lint.sh
+
+unit:
+	@test -d tests/unit || { echo "make unit: tests/unit is missing - FAILED" >&2; exit 1; }
+	@$(VENV)/bin/pytest tests/unit -q
+
+sanity:
+	@test -x tools/sanity.sh || { echo "make sanity: tools/sanity.sh is missing (not written yet) - FAILED" >&2; exit 1; }
+	@tools/sanity.sh
+
+molecule:
+	@tools/lab/molecule.sh $(SCENARIOS)
+
+test:
+	@tools/lab/test.sh
+
+lab: host-deps venv image
+	@tools/lab/lab.sh up $(LAB)
+
+lab-down:
+	@tools/lab/lab.sh down $(LAB)
+
+bench:
+	@shopt -s nullglob; files=(tests/bench/*.py); \
+	if [ -x tests/bench/run.sh ]; then tests/bench/run.sh; \
+	elif [ $${#files[@]} -eq 0 ]; then echo "make bench: no benchmarks in tests/bench (nothing to run)"; \
+	else for f in "$${files[@]}"; do echo "== $$f"; $(VENV)/bin/python "$$f"; done; fi
+
+# Removes the project's containers/networks and generated files; keeps .venv and the podman image
+# (they are caches: rm -rf .venv / podman rmi localhost/netfleet-wireguard-lab to drop them).
+clean:
+	@tools/lab/cleanup.sh
+	@rm -rf .cache/logs tests/output .pytest_cache render
+	@find . -path ./.venv -prune -o -name __pycache__ -type d -prune -exec rm -rf {} +
+	@rm -f inventories/lab/*/wireguard_public_keys.yml
+	@echo "make clean: done (kept .venv and the lab image)"

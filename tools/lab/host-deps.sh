@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Copyright: (c) 2026, netfleet engineers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+#
+# Install the Debian packages the lab and the tests need on this machine, only those missing.
+# --no-install-recommends matters: wireguard-tools and friends otherwise pull in a kernel image.
+#
+# Usage: tools/lab/host-deps.sh
+set -euo pipefail
+# shellcheck source=tools/lab/common.sh
+. "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+
+PACKAGES=(
+    podman        # container engine (rootful) for Molecule and the lab
+    runc          # OCI runtime: crun of Debian 12 refuses hybrid cgroup hosts
+    netavark      # network backend (internal networks, static addresses)
+    aardvark-dns  # name resolution between containers of one network
+    iptables      # netavark's firewall driver
+    debootstrap   # builds the Debian image without a registry
+    make
+    git
+    python3-venv
+)
+
+installed() {
+    [ "$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null)" = "install ok installed" ]
+}
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+    installed "$p" || missing+=("$p")
+done
+
+if [ "${#missing[@]}" -eq 0 ]; then
+    log "all host packages present (${PACKAGES[*]})"
+else
+    need_root
+    log "installing: ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    log "installed: ${missing[*]}"
+fi
+"$(dirname "${BASH_SOURCE[0]}")/podman-conf.sh"
