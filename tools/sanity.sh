@@ -140,7 +140,7 @@ if [ -d "$DEST/tests/output" ]; then
 fi
 
 ran=$(grep -cE '^Running sanity test' "$LOG" || true)
-skipped=$(grep -E 'Skipping sanity test|Skipping .* due to' "$LOG" | sed 's/^WARNING: //' || true)
+skipped=$(grep -E 'Skipping sanity test' "$LOG" | sed 's/^WARNING: //' | awk '!seen[$0]++' || true)
 echo
 echo "==================== sanity summary ===================="
 echo "sanity tests run: $ran   wall time: $(( $(date +%s) - start ))s"
