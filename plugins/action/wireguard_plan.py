@@ -81,19 +81,23 @@ class ActionModule(ActionBase):
             groups = tuple(sort_groups([g for g in host.get_groups() if g.name != 'all']))
             merged = group_cache.get(groups)
             if merged is None:
-                sources = {
-                    'all_inventory': lambda: all_group.get_vars(),
-                    'all_plugins_inventory': lambda: plugins_inventory([all_group]),
-                    'all_plugins_play': lambda: plugins_play([all_group]),
-                    'groups_inventory': lambda: get_group_vars(list(groups)),
-                    'groups_plugins_inventory': lambda: plugins_inventory(list(groups)),
-                    'groups_plugins_play': lambda: plugins_play(list(groups)),
-                }
                 merged = {}
                 for entry in C.VARIABLE_PRECEDENCE:
-                    if entry not in sources:
+                    if entry == 'all_inventory':
+                        layer = all_group.get_vars()
+                    elif entry == 'all_plugins_inventory':
+                        layer = plugins_inventory([all_group])
+                    elif entry == 'all_plugins_play':
+                        layer = plugins_play([all_group])
+                    elif entry == 'groups_inventory':
+                        layer = get_group_vars(list(groups))
+                    elif entry == 'groups_plugins_inventory':
+                        layer = plugins_inventory(list(groups))
+                    elif entry == 'groups_plugins_play':
+                        layer = plugins_play(list(groups))
+                    else:
                         return None   # unusual precedence config: use the exact slow path
-                    merged = combine_vars(merged, only(sources[entry]()))
+                    merged = combine_vars(merged, only(layer))
                 group_cache[groups] = merged
             data = combine_vars(merged, only(host.get_vars()))
             data = combine_vars(data, only(plugins_inventory([host])))

@@ -6,7 +6,7 @@ DOCUMENTATION = r"""
 name: wireguard_conf
 short_description: Render one host's WireGuard plan entry as a wg-quick configuration for review
 version_added: 0.1.0
-author: netfleet engineers
+author: netfleet engineers (@netfleet)
 description:
   - Turns one entry of the plan (from M(netfleet.wireguard.wireguard_plan) or the
     C(netfleet.wireguard.wireguard_topology) filter) into wg-quick text, each C([Peer]) preceded by

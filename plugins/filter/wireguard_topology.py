@@ -6,7 +6,7 @@ DOCUMENTATION = r"""
 name: wireguard_topology
 short_description: Compute every host's WireGuard peers and AllowedIPs from inventory variables
 version_added: 0.1.0
-author: netfleet engineers
+author: netfleet engineers (@netfleet)
 description:
   - Pure computation of the plan that the action M(netfleet.wireguard.wireguard_plan) returns,
     from a dict that maps each inventory hostname to its C(wireguard_*) variables.

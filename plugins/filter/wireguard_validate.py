@@ -6,7 +6,7 @@ DOCUMENTATION = r"""
 name: wireguard_validate
 short_description: List the problems of a WireGuard network's inventory variables
 version_added: 0.1.0
-author: netfleet engineers
+author: netfleet engineers (@netfleet)
 description:
   - Runs every validation of the topology engine on a dict that maps each inventory hostname to
     its C(wireguard_*) variables and returns the problems instead of failing.

@@ -28,7 +28,7 @@ description:
   - Optionally writes each host's configuration in wg-quick format to O(render_dir) for review.
     The rendered files never contain a private or preshared key.
 author:
-  - netfleet engineers
+  - netfleet engineers (@netfleet)
 options:
   group:
     description:
@@ -64,7 +64,9 @@ attributes:
     description: In check mode nothing is written to O(render_dir); the files that would change are reported.
   diff_mode:
     support: none
+    description: Nothing on the managed hosts changes; rendered files are reported in RV(rendered).
   platform:
+    support: full
     platforms: all
     description: Runs on the controller only.
 notes:

@@ -211,7 +211,7 @@ def test_all_errors_are_collected_and_formatted():
 def test_parse_network_returns_specs():
     net = parse_network(base())
     assert net.topology == 'bastion' and net.hub == 'hub' and net.interface == 'wg0'
-    assert [k for k in net.tunnel_keys] == [(4, 0x0A640000, 24)]
+    assert list(net.tunnel_keys) == [(4, 0x0A640000, 24)]
     assert net.hosts['remote'].endpoint is None
     assert net.hosts['hq'].endpoint == '198.51.100.1:51820'
 
