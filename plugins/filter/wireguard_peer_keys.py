@@ -13,7 +13,7 @@ description:
     returns the peers with C(public_key) set. An external peer's own C(public_key) wins.
   - Fails naming the host and every peer whose key is unknown or malformed.
 author:
-  - netfleet engineers
+  - netfleet engineers (@netfleet)
 positional: keys, host
 options:
   _input:

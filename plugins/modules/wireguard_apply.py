@@ -27,7 +27,7 @@ description:
   - Also repairs drift of the running interface (a peer removed by hand, a route deleted) live
     when the file is already up to date.
 author:
-  - netfleet engineers
+  - netfleet engineers (@netfleet)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
 options:
@@ -155,7 +155,6 @@ public_key:
 
 import ipaddress
 import os
-import shutil
 import tempfile
 import time
 
@@ -191,7 +190,7 @@ class Host:
 
     # ---- state
     def link_up(self):
-        rc, out, _ = self.run([self.ip, "-o", "link", "show", "dev", self.interface], check=False)
+        rc, out, dummy = self.run([self.ip, "-o", "link", "show", "dev", self.interface], check=False)
         if rc != 0:
             return None
         flags = out.split("<", 1)[1].split(">", 1)[0].split(",") if "<" in out else []
@@ -199,7 +198,7 @@ class Host:
 
     def dump(self):
         """Running state without the private key (see _wgconf.parse_dump)."""
-        rc, out, _ = self.run([self.wg, "show", self.interface, "dump"], check=False)
+        rc, out, dummy = self.run([self.wg, "show", self.interface, "dump"], check=False)
         if rc != 0:
             return None
         return wgconf.parse_dump(out)
@@ -207,7 +206,7 @@ class Host:
     def routes(self, table):
         found = set()
         for family, host_len in (("-4", 32), ("-6", 128)):
-            rc, out, _ = self.run([self.ip, "-o", family, "route", "show", "dev", self.interface, "table", table],
+            rc, out, dummy = self.run([self.ip, "-o", family, "route", "show", "dev", self.interface, "table", table],
                                   check=False)
             if rc != 0:
                 continue
@@ -230,7 +229,7 @@ class Host:
 
     def covered(self, prefix, table):
         family = "-6" if ":" in prefix else "-4"
-        rc, out, _ = self.run([self.ip, family, "route", "show", "dev", self.interface, "table", table,
+        rc, out, dummy = self.run([self.ip, family, "route", "show", "dev", self.interface, "table", table,
                                "match", prefix], check=False)
         return rc == 0 and bool(out.strip())
 
@@ -240,14 +239,14 @@ class Host:
                  what="ip route %s %s" % (op, prefix))
 
     def unit_enabled(self):
-        rc, out, _ = self.run([self.systemctl, "is-enabled", self.unit], check=False)
+        dummy, out, dummy = self.run([self.systemctl, "is-enabled", self.unit], check=False)
         return out.strip() == "enabled"
 
     # ---- actions
     def journal_since(self, since):
         if not self.journalctl:
             return ""
-        _, out, _ = self.run([self.journalctl, "-u", self.unit, "--since", "@%d" % int(since), "-o", "cat",
+        dummy, out, dummy = self.run([self.journalctl, "-u", self.unit, "--since", "@%d" % int(since), "-o", "cat",
                               "--no-pager"], check=False)
         # drop wireguard-go's boxed banner, keep what wg-quick said
         lines = [line for line in out.splitlines() if line.strip() and line.strip()[0] not in "\u2502\u250c\u2514"]

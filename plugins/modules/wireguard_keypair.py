@@ -18,7 +18,7 @@ description:
   - An existing key file that does not hold a valid key is an error; it is only replaced when
     O(force=true).
 author:
-  - netfleet engineers
+  - netfleet engineers (@netfleet)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
 options:
