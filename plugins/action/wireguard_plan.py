@@ -140,10 +140,10 @@ class ActionModule(ActionBase):
         try:
             data = self._loader.load_from_file(path) or {}
         except Exception as exc:  # a broken registry must not hide the plan's own problems
-            errors.append('%s: registry: cannot read %s (%s)' % ('controller', path, to_native(exc)))
+            errors.append('controller: wireguard_key_registry: cannot read %s (%s)' % (path, to_native(exc)))
             return {}
         if not isinstance(data, dict) or not isinstance(data.get(interface, {}) or {}, dict):
-            errors.append('controller: registry: %s must map interface -> {host: public key}' % path)
+            errors.append('controller: wireguard_key_registry: %s must map interface -> {host: public key}' % path)
             return {}
         keys = {}
         for host, key in (data.get(interface) or {}).items():
@@ -151,7 +151,7 @@ class ActionModule(ActionBase):
                 keys[str(host)] = parse_public_key(key)
             except ValueError as exc:
                 if host in names:
-                    errors.append('%s: registry %s: %s' % (host, path, exc))
+                    errors.append('%s: wireguard_key_registry: %s in %s' % (host, exc, path))
         return keys
 
     # ------------------------------------------------------------------ run

@@ -81,3 +81,38 @@ all:
     assert plan['a']['mtu'] == 1380                            # extra vars win
     assert plan['c']['listen_port'] is None                    # no endpoint: does not listen
     assert plan['b']['listen_port'] == 52000
+
+
+def _render(inv, out, tmp_path):
+    env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(REPO, 'ansible.cfg'), ANSIBLE_NOCOLOR='1')
+    return subprocess.run([os.path.join(os.path.dirname(sys.executable), 'ansible-playbook'), '-i', inv,
+                           os.path.join(REPO, 'playbooks', 'render.yml'), '-e', 'wireguard_render_dir=%s' % out],
+                          cwd=REPO, env=env, capture_output=True, text=True, timeout=300, check=False)
+
+
+def test_render_uses_the_key_registry_and_validates_it(tmp_path):
+    inv = str(tmp_path / 'inv')
+    write(os.path.join(inv, 'hosts.yml'), """
+all:
+  children:
+    wireguard:
+      vars: {wireguard_topology: site_to_site}
+      hosts:
+        a: {wireguard_address: 10.9.0.1/24, wireguard_endpoint: 192.0.2.1}
+        b: {wireguard_address: 10.9.0.2/24, wireguard_endpoint: 192.0.2.2}
+""")
+    key_a = 'YWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWE='
+    write(os.path.join(inv, 'wireguard_public_keys.yml'), 'wg0:\n  a: %s\n' % key_a)
+    out = tmp_path / 'out'
+    proc = _render(inv, str(out), tmp_path)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    text_b = (out / 'b' / 'wg0.conf').read_text()
+    assert 'PublicKey = %s' % key_a in text_b
+    assert 'PublicKey = <unknown: public key of b' in (out / 'a' / 'wg0.conf').read_text()
+    assert 'changed=1' in proc.stdout
+    again = _render(inv, str(out), tmp_path)                      # idempotent: nothing rewritten
+    assert again.returncode == 0 and 'changed=0' in again.stdout
+    write(os.path.join(inv, 'wireguard_public_keys.yml'), 'wg0:\n  a: not-a-key\n')
+    bad = _render(inv, str(tmp_path / 'out2'), tmp_path)
+    assert bad.returncode != 0
+    assert 'a: wireguard_key_registry: ' in bad.stdout + bad.stderr
