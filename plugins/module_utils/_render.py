@@ -33,7 +33,7 @@ def hook_lines(entry, backend='iptables', egress_interface=None, host=None):
                 break
     try:
         hooks = _hooks.build_hooks(entry, backend, egress_interface=egress_interface, host=host)
-    except ValueError as exc:
+    except (ValueError, TypeError, KeyError) as exc:
         return ['# PostUp/PostDown: computed on the host at deploy time (%s)' % str(exc).replace('\n', ' ')]
     lines = ['# firewall backend: %s' % backend]
     lines += ['PostUp = %s' % line for line in hooks.get('post_up') or []]
