@@ -79,6 +79,7 @@ def render_conf(host, entry, public_keys=None, backend='iptables', egress_interf
         out.append('DNS = %s' % ', '.join(entry['dns']))
     if entry.get('mtu') is not None:
         out.append('MTU = %d' % entry['mtu'])
+    out.extend('# note: %s' % note for note in entry.get('notes') or [])
     out.extend(hook_lines(entry, backend, egress_interface, host))
     for peer in entry.get('peers') or []:
         if cache is None:

@@ -26,6 +26,13 @@ behind that peer:
   the relay ``wireguard_hub`` (the relay entry of a host without Endpoint then carries the
   prefixes of all other hosts without Endpoint), or it is an error.
 
+Local overlaps (the split-route problem): when a remote prefix is the same as, or inside, a LAN or
+local subnet of the host, its route would capture local traffic. ``wireguard_overlap_strategy``
+decides per host: ``fail`` (default, explained error), ``split`` (an equal prefix becomes its two
+halves, more specific than the on-link route) or ``widen`` (the prefix becomes the supernet one
+bit shorter than the local one, so the local route stays more specific; the extra range is
+routed into the tunnel too). Both set ``loose_rp_filter`` and leave a note in the plan.
+
 Performance: prefixes are integer tuples; per-host checks use sorted scans and bisection, and a
 plain peer entry shares the precomputed prefix strings of its peer, so a 1,000-host mesh (about
 one million peer entries) or a 10,000-client hub is computed in seconds.
@@ -103,6 +110,7 @@ class _Builder:
         self.relay_sets = {}       # name -> collapsed keys
         self.relay_scope = {}      # name -> set of member names
         self.loose_rp = set()
+        self.notes = {}            # host -> human-readable notes on decisions (rendered as comments)
         self.default_route_users = []   # specs that send a default route to the hub
         self.has_synthetic = set()      # hosts whose view holds synthesised entries
         self.tunnel_families = {k[0] for k in net.tunnel_keys}
@@ -272,10 +280,18 @@ class _Builder:
                 if strategy == 'split':
                     if key[2] == lkey[2]:
                         view.removed.add(key)
-                        view.raw.extend(split_key(key))
+                        halves = split_key(key)
+                        view.raw.extend(halves)
+                        note = '%s split into %s' % (what, ', '.join(key_str(k) for k in halves))
+                    else:
+                        note = '%s kept: already more specific than the local %s' % (what, key_str(lkey))
                 else:
                     view.removed.add(key)
-                    view.widened.append(widen_key(key, lkey))
+                    wide = widen_key(key, lkey)
+                    view.widened.append(wide)
+                    note = '%s widened to %s' % (what, key_str(wide))
+                self.notes.setdefault(name, []).append(
+                    'wireguard_overlap_strategy=%s: %s (overlaps %s %s)' % (strategy, note, lvar, key_str(lkey)))
             except ValueError as exc:
                 self.errors.add(name, 'wireguard_overlap_strategy', '%s: %s' % (what, exc))
 
@@ -500,6 +516,7 @@ class _Builder:
                 'dns': list(spec.dns),
                 'mtu': spec.mtu,
                 'routing': self._routing(spec, peer_keys),
+                'notes': list(self.notes.get(name, [])),
                 'peers': peers,
             }
         return plan

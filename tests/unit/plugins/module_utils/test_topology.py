@@ -289,6 +289,9 @@ def _cafe(strategy):
 def test_split_route_hack(strategy, expected, loose):
     plan = build_plan(_cafe(strategy))
     assert allowed(plan, 'laptop', 'bastion') == expected
+    assert len(plan['laptop']['notes']) == 1 and plan['laptop']['notes'][0].startswith(
+        'wireguard_overlap_strategy=%s: 10.0.2.0/24 (wireguard_lan_subnets of office) ' % strategy)
+    assert plan['office']['notes'] == []
     assert plan['laptop']['routing']['loose_rp_filter'] is loose
     # the other hosts are not affected
     assert plan['office']['routing']['loose_rp_filter'] is False
