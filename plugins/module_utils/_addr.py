@@ -122,9 +122,12 @@ def _v6_str(num):
     return head + '::' + tail
 
 
+_V6_CHARS_RE = re.compile(r'^[0-9a-fA-F:]+$')
+
+
 def _v6_int(text):
     """Fast IPv6 parser for plain hex forms; None when unsure (caller falls back to ipaddress)."""
-    if '.' in text or '%' in text or text.count('::') > 1:
+    if not _V6_CHARS_RE.match(text) or text.count('::') > 1:
         return None
     if '::' in text:
         left, right = text.split('::')
@@ -137,18 +140,10 @@ def _v6_int(text):
         parts = text.split(':')
         if len(parts) != 8:
             return None
-    num = 0
     for part in parts:
         if not 1 <= len(part) <= 4:
             return None
-        try:
-            val = int(part, 16)
-        except ValueError:
-            return None
-        if part[0] in '+-' or part.strip() != part:
-            return None
-        num = (num << 16) | val
-    return num
+    return int(''.join([part.zfill(4) for part in parts]), 16)
 
 
 def ip_str(version, num):
