@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 # Copyright: (c) 2026, netfleet engineers
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Print the state of one lab fleet: WireGuard peers per host and a ping matrix.
@@ -92,7 +91,7 @@ def wg_field(container: str, iface: str, field: str) -> dict[str, str] | str | N
         return out.strip()
     values: dict[str, str] = {}
     for line in out.splitlines():
-        key, _, value = line.partition("\t")
+        key, dummy, value = line.partition("\t")
         values[key] = value
     return values
 
@@ -103,7 +102,7 @@ def table(rows: list[list[str]]) -> str:
 
 
 def ping(container: str, address: str) -> bool:
-    for _ in range(3):
+    for dummy in range(3):
         if pexec(container, "ping", "-c", "1", "-W", "1", address, timeout=10)[0] == 0:
             return True
     return False
@@ -166,7 +165,7 @@ def main() -> int:
         if not hs:
             rows.append([h, iface[h], port, "(no peers)", "", "", "", ""])
         for i, key in enumerate(sorted(hs, key=lambda k: name_of.get(k, "~" + k))):
-            rx, _, tx = tr.get(key, "0\t0").partition("\t")
+            rx, dummy, tx = tr.get(key, "0\t0").partition("\t")
             rows.append([
                 h if i == 0 else "", iface[h] if i == 0 else "", port if i == 0 else "",
                 name_of.get(key, key[:10] + "…"),
