@@ -105,9 +105,9 @@ def run(cmd, **extra_env):
 def render(inv, out):
     """Wall and CPU time of render.yml and the action's own breakdown (read_vars / plan / render)."""
     shutil.rmtree(out, ignore_errors=True)
-    elapsed, cpu, stdout = run([os.path.join(BIN, 'ansible-playbook'), '-i', inv,
-                           os.path.join(REPO, 'playbooks', 'render.yml'), '-e', 'wireguard_render_dir=%s' % out],
-                          ANSIBLE_STDOUT_CALLBACK='json')
+    cmd = [os.path.join(BIN, 'ansible-playbook'), '-i', inv, os.path.join(REPO, 'playbooks', 'render.yml'),
+           '-e', 'wireguard_render_dir=%s' % out]
+    elapsed, cpu, stdout = run(cmd, ANSIBLE_STDOUT_CALLBACK='json')
     timing = {}
     try:
         for task in json.loads(stdout)['plays'][0]['tasks']:
