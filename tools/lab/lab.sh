@@ -9,6 +9,8 @@
 #        tools/lab/lab.sh down [FLEET...]   remove containers and networks, forget public keys
 #        tools/lab/lab.sh report [FLEET...] only the report
 # Run it through make (make lab / make lab-down): that prepares podman, the venv and the image.
+# Each fleet is used as `-i inventories/lab/<fleet>/hosts.yml` (the file, not the directory: the
+# public-key registry the roles keep next to it is not an inventory source).
 set -euo pipefail
 # shellcheck source=tools/lab/common.sh
 . "$(dirname "${BASH_SOURCE[0]}")/common.sh"
@@ -40,8 +42,12 @@ done
 case "$action" in
     down)
         for f in "${fleets[@]}"; do
-            log "fleet $f: removing containers and networks"
-            ansible-playbook -i "inventories/lab/$f" tools/lab/down.yml >/dev/null
+            log "fleet $f: removing containers and networks (log: .cache/logs/lab-$f-down.log)"
+            mkdir -p .cache/logs
+            if ! ansible-playbook -i "inventories/lab/$f/hosts.yml" tools/lab/down.yml >".cache/logs/lab-$f-down.log" 2>&1; then
+                tail -n 30 ".cache/logs/lab-$f-down.log" >&2
+                die "fleet $f: removal failed"
+            fi
             rm -f "inventories/lab/$f/wireguard_public_keys.yml"
         done
         if [ "$#" -eq 0 ]; then
@@ -58,16 +64,16 @@ case "$action" in
         mkdir -p "$logdir"
         for f in "${fleets[@]}"; do
             log "fleet $f: containers up (log: .cache/logs/lab-$f-up.log)"
-            if ! ansible-playbook -i "inventories/lab/$f" tools/lab/up.yml >"$logdir/lab-$f-up.log" 2>&1; then
+            if ! ansible-playbook -i "inventories/lab/$f/hosts.yml" tools/lab/up.yml >"$logdir/lab-$f-up.log" 2>&1; then
                 tail -n 40 "$logdir/lab-$f-up.log" >&2
                 die "fleet $f: containers did not come up"
             fi
         done
         failed=()
         for f in "${fleets[@]}"; do
-            log "fleet $f: ansible-playbook -i inventories/lab/$f playbooks/site.yml (log: .cache/logs/lab-$f-site.log)"
+            log "fleet $f: ansible-playbook -i inventories/lab/$f/hosts.yml playbooks/site.yml (log: .cache/logs/lab-$f-site.log)"
             t0=$SECONDS
-            if ansible-playbook -i "inventories/lab/$f" playbooks/site.yml >"$logdir/lab-$f-site.log" 2>&1; then
+            if ansible-playbook -i "inventories/lab/$f/hosts.yml" playbooks/site.yml >"$logdir/lab-$f-site.log" 2>&1; then
                 log "fleet $f: deployed in $((SECONDS - t0)) s ($(grep -A20 'PLAY RECAP' "$logdir/lab-$f-site.log" | grep -c 'failed=0') host(s) ok)"
             else
                 tail -n 40 "$logdir/lab-$f-site.log" >&2
@@ -77,7 +83,7 @@ case "$action" in
         done
         rc=0
         for f in "${fleets[@]}"; do
-            "$VENV/bin/python" tools/lab/report.py "inventories/lab/$f" || rc=1
+            "$VENV/bin/python" tools/lab/report.py "inventories/lab/$f/hosts.yml" || rc=1
         done
         echo
         if [ "${#failed[@]}" -gt 0 ]; then
@@ -90,7 +96,7 @@ case "$action" in
     report)
         rc=0
         for f in "${fleets[@]}"; do
-            "$VENV/bin/python" tools/lab/report.py "inventories/lab/$f" || rc=1
+            "$VENV/bin/python" tools/lab/report.py "inventories/lab/$f/hosts.yml" || rc=1
         done
         exit "$rc"
         ;;

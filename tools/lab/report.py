@@ -126,7 +126,10 @@ def main() -> int:
     container = {h: hv.get(h, {}).get("ansible_host", h) for h in hosts}
     iface = {h: hv.get(h, {}).get("wireguard_interface", "wg0") for h in hosts}
 
-    print(f"\n=== lab fleet {os.path.basename(os.path.normpath(args.inventory))} "
+    fleet = os.path.normpath(args.inventory)
+    if os.path.isfile(fleet):
+        fleet = os.path.dirname(fleet)
+    print(f"\n=== lab fleet {os.path.basename(fleet)} "
           f"({first.get('wireguard_topology', '?')}) ===")
 
     # Public keys of the managed hosts, to name peers (public keys are not secret).
@@ -141,7 +144,7 @@ def main() -> int:
         for addr in as_list(hv.get(h, {}).get("wireguard_address")):
             targets.append((h, addr.split("/")[0], h))
     for probe in first.get("lab_probes", []) or []:
-        targets.append((probe["name"], probe["address"], None))
+        targets.append((probe["name"], probe["address"], probe.get("host")))
 
     with ThreadPoolExecutor(max_workers=8) as pool:
         futures = {
