@@ -113,14 +113,22 @@ class ActionModule(ActionBase):
             out[name] = data
         return out
 
-    def _template(self, hostvars, raw):
+    def _template(self, hostvars, raw, errors):
         """Resolve templates: hosts whose values are all plain data are used as they are."""
         result = {}
         for name, data in raw.items():
             if any(_maybe_template(v) for k, v in data.items() if k != HINT):
                 hv = hostvars[name]
-                data = {k: hv[k] for k in data if k != HINT and k in hv}
-                data[HINT] = raw[name].get(HINT)
+                templated = {}
+                for key in data:
+                    if key == HINT or key not in hv:
+                        continue
+                    try:
+                        templated[key] = hv[key]
+                    except Exception as exc:  # undefined variable, syntax error: report with host and variable
+                        errors.append('%s: %s: cannot be templated (%s)' % (name, key, to_native(exc).splitlines()[0]))
+                templated[HINT] = data.get(HINT)
+                data = templated
             result[name] = data
         return result
 
@@ -171,8 +179,12 @@ class ActionModule(ActionBase):
         timing = {}
         start = time.monotonic()
         raw = self._fast_vars(hostvars, names) if args['fast_hostvars'] else None
-        data = self._template(hostvars, raw) if raw is not None else self._slow_vars(hostvars, names)
+        template_errors = []
+        data = self._template(hostvars, raw, template_errors) if raw is not None else self._slow_vars(hostvars, names)
         timing['read_vars'] = round(time.monotonic() - start, 3)
+        if template_errors:
+            result.update(failed=True, errors=sorted(template_errors), msg='\n'.join(sorted(template_errors)))
+            return result
 
         start = time.monotonic()
         try:

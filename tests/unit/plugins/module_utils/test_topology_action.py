@@ -116,3 +116,19 @@ all:
     bad = _render(inv, str(tmp_path / 'out2'), tmp_path)
     assert bad.returncode != 0
     assert 'a: wireguard_key_registry: ' in bad.stdout + bad.stderr
+
+
+def test_template_errors_name_host_and_variable(tmp_path):
+    inv = str(tmp_path / 'inv')
+    write(os.path.join(inv, 'hosts.yml'), """
+all:
+  children:
+    wireguard:
+      vars: {wireguard_topology: site_to_site}
+      hosts:
+        a: {wireguard_address: 10.9.0.1/24, wireguard_endpoint: "{{ no_such_variable }}"}
+        b: {wireguard_address: 10.9.0.2/24, wireguard_endpoint: 192.0.2.2}
+""")
+    proc = _render(inv, str(tmp_path / 'out'), tmp_path)
+    assert proc.returncode != 0
+    assert 'a: wireguard_endpoint: cannot be templated' in proc.stdout + proc.stderr
