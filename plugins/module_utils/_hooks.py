@@ -133,14 +133,19 @@ def policy(entry, egress_interface=None, host=None):
 
     families = [f for f in FAMILIES if flags["forward_" + f]]
 
+    masq = routing.get("masquerade") or []
+    if not isinstance(masq, list):
+        raise ValueError("%splan routing.masquerade must be a list, got %r" % (where, masq))
+    if egress_interface is None:
+        # no egress resolved by the caller: the plan's own (wireguard_egress_interface) if any
+        planned = [m.get("egress_interface") for m in masq if isinstance(m, dict) and m.get("egress_interface")]
+        if planned:
+            egress_interface = check_ifname(planned[0], where + "plan routing.masquerade egress_interface")
+
     lans = routing.get("lan_subnets") or []
     if not isinstance(lans, list):
         raise ValueError("%splan routing.lan_subnets must be a list, got %r" % (where, lans))
     lan_nets = [_network(lan, where + "plan routing.lan_subnets") for lan in lans]
-
-    masq = routing.get("masquerade") or []
-    if not isinstance(masq, list):
-        raise ValueError("%splan routing.masquerade must be a list, got %r" % (where, masq))
 
     def need_egress(why):
         if egress_interface is None:

@@ -385,3 +385,10 @@ def test_guard_bad_listen_port():
     e["listen_port"] = 70000
     with pytest.raises(ValueError, match="listen_port"):
         h.hardened_ruleset(e, ssh_sources=[])
+
+
+def test_planned_egress_is_used_when_none_resolved():
+    e = case("full_tunnel_hub")
+    e["routing"]["masquerade"][0]["egress_interface"] = "ens5"
+    up = h.build_hooks(e, "iptables")["post_up"]
+    assert "iptables -w -A NETFLEET-%i-FWD -i %i -o ens5 -j ACCEPT" in up
