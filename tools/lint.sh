@@ -21,6 +21,19 @@ export PATH="$VENV/bin:$PATH"
 export VIRTUAL_ENV=$VENV
 cd "$ROOT" || exit 2
 
+# Make <namespace>.<name>.* resolve to this checkout for ansible-lint's syntax checks, without
+# relying on the .cache link that `make venv` creates (ansible-test style: a temporary
+# ansible_collections tree outside the repository).
+read -r NAMESPACE NAME < <("$VENV/bin/python" -c '
+import sys, yaml
+meta = yaml.safe_load(open(sys.argv[1], encoding="utf-8"))
+print(meta["namespace"], meta["name"])' galaxy.yml)
+COLLECTIONS=$(mktemp -d "${TMPDIR:-/tmp}/lint.XXXXXX")
+trap 'rm -rf "$COLLECTIONS"' EXIT
+mkdir -p "$COLLECTIONS/ansible_collections/$NAMESPACE"
+ln -s "$ROOT" "$COLLECTIONS/ansible_collections/$NAMESPACE/$NAME"
+export ANSIBLE_COLLECTIONS_PATH=$COLLECTIONS
+
 results=()
 failed=0
 run() {
