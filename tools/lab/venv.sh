@@ -30,7 +30,9 @@ else
         "$PYTHON" -m venv "$VENV" || die "'$PYTHON -m venv' failed (Debian: install python3-venv, e.g. 'make host-deps')"
     fi
     rm -f "$STAMP"
-    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --no-input -r "$LOCK"
+    # (some machines' pip.conf names local find-links that may not exist: drop that noise)
+    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --no-input -r "$LOCK" \
+        2> >(grep -v 'is ignored: it is neither a file nor a directory' >&2)
     echo "$want" >"$STAMP"
     log "$VENV ready"
 fi
