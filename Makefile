@@ -27,7 +27,8 @@ help:
 	@echo "targets: test venv lock host-deps image lint unit sanity molecule lab lab-down bench clean"
 	@echo "  make test                  full CI run (stages stop at the first failure)"
 	@echo "  make molecule [SCENARIOS='default bastion']"
-	@echo "  make lab [LAB='bastion']   make lab-down"
+	@echo "  make lab [LAB=bastion]   make lab-down"
+	@echo "  make bench [BENCH_ARGS=--quick]"
 
 host-deps:
 	@tools/lab/host-deps.sh
@@ -69,7 +70,7 @@ bench:
 	@shopt -s nullglob; files=(tests/bench/*.py); \
 	if [ -x tests/bench/run.sh ]; then tests/bench/run.sh; \
 	elif [ $${#files[@]} -eq 0 ]; then echo "make bench: no benchmarks in tests/bench (nothing to run)"; \
-	else for f in "$${files[@]}"; do echo "== $$f"; $(VENV)/bin/python "$$f"; done; fi
+	else for f in "$${files[@]}"; do echo "== $$f"; $(VENV)/bin/python "$$f" $(BENCH_ARGS); done; fi
 
 # Removes the project's containers/networks and generated files; keeps .venv and the podman image
 # (they are caches: rm -rf .venv / podman rmi localhost/netfleet-wireguard-lab to drop them).
