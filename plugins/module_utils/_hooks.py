@@ -367,7 +367,7 @@ def nft_ruleset(pol):
                        "\ttype nat hook postrouting priority srcnat; policy accept;"]
                       + ["\t%s" % r.replace(" masquerade", " counter masquerade") for r in nat]
                       + ["}"])
-    header = ["Managed by Ansible (netfleet.wireguard.firewall): forwarding and NAT for %s." % interface,
+    header = ["Managed by Ansible (netfleet.wireguard.wireguard_firewall): forwarding and NAT for %s." % interface,
               "Loaded by PostUp of /etc/wireguard/%s.conf, removed by its PostDown." % interface]
     return _replace_table(nft_table_name(interface), header, chains)
 
@@ -516,7 +516,7 @@ def hardened_ruleset(entry, egress_interface=None, ssh_sources=(), ssh_ports=(22
         ["chain forward {", "\ttype filter hook forward priority filter; policy drop;"]
         + ["\t" + r for r in forward_rules] + ["}"],
     ]
-    header = ["Managed by Ansible (netfleet.wireguard.firewall): hardened posture (default drop).",
+    header = ["Managed by Ansible (netfleet.wireguard.wireguard_firewall): hardened posture (default drop).",
               "Loaded by netfleet-wireguard-firewall.service; other tables are left alone."]
     return _replace_table(GUARD_TABLE, header, chains)
 

@@ -38,7 +38,7 @@ options:
   content:
     description:
       - Full wg-quick configuration without C(PrivateKey) and without C(PresharedKey) lines.
-      - Usually rendered from the C(netfleet.wireguard.interface) role's template.
+      - Usually rendered from the C(netfleet.wireguard.wireguard_interface) role's template.
       - Not echoed back in the module invocation (use C(--diff) to see it, with secrets masked),
         so a key pasted here by mistake is not printed.
     type: str
