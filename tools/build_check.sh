@@ -80,6 +80,9 @@ if grep -Ei "$secret_name_re" "$WORK/members.txt" > "$WORK/secret_names.txt"; th
 else
     ok
 fi
+# Development-only files are not an error, but worth a look when deciding galaxy.yml build_ignore.
+devfiles=$(grep -E '^(Makefile|tools|\.config|molecule|requirements\.(in|txt)|\.ansible-lint|\.yamllint|inventories/lab|tests/bench)(/|$)' "$WORK/members.txt" | sed -E 's#^(inventories/lab|tests/bench|[^/]+).*#\1#' | sort -u | paste -sd' ' - || true)
+if [ -n "$devfiles" ]; then echo "note: development files shipped (consider build_ignore): $devfiles"; fi
 mkdir -p "$WORK/unpacked"
 tar -C "$WORK/unpacked" -xzf "$TARBALL"
 # PEM private keys anywhere; WireGuard PrivateKey/PresharedKey values anywhere but unit-test fixtures.
