@@ -78,5 +78,5 @@ clean:
 	@tools/lab/cleanup.sh
 	@rm -rf .cache/logs tests/output .pytest_cache render
 	@find . -path ./.venv -prune -o -name __pycache__ -type d -prune -exec rm -rf {} +
-	@rm -f inventories/lab/*/wireguard_public_keys.yml
+	@rm -f inventories/lab/*/.wireguard_public_keys.yml
 	@echo "make clean: done (kept .venv and the lab image)"

@@ -215,13 +215,13 @@ class ActionModule(ActionBase):
 
     @staticmethod
     def _default_registry(hostvars, names, data):
-        """``wireguard_key_registry`` of the network, else wireguard_public_keys.yml next to the inventory."""
+        """``wireguard_key_registry`` of the network, else .wireguard_public_keys.yml next to the inventory."""
         for name in names:
             if data.get(name, {}).get('wireguard_key_registry'):
                 return os.path.expanduser(data[name]['wireguard_key_registry'])
         host = hostvars._inventory.get_host(names[0]) if names else None
         inventory_dir = host.vars.get('inventory_dir') if host is not None else None
-        return os.path.join(inventory_dir or '.', 'wireguard_public_keys.yml')
+        return os.path.join(inventory_dir or '.', '.wireguard_public_keys.yml')
 
     def _render(self, directory, plan, keys, data):
         directory = os.path.abspath(os.path.expanduser(directory))

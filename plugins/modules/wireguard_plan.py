@@ -38,7 +38,7 @@ options:
   registry:
     description:
       - "Controller-side public key registry (YAML C({interface: {host: public key}})), used only for rendering."
-      - Defaults to C(wireguard_key_registry), else C(wireguard_public_keys.yml) next to the inventory.
+      - Defaults to C(wireguard_key_registry), else C(.wireguard_public_keys.yml) next to the inventory.
     type: path
   render_dir:
     description:

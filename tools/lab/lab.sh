@@ -48,7 +48,7 @@ case "$action" in
                 tail -n 30 ".cache/logs/lab-$f-down.log" >&2
                 die "fleet $f: removal failed"
             fi
-            rm -f "inventories/lab/$f/wireguard_public_keys.yml"
+            rm -f "inventories/lab/$f/.wireguard_public_keys.yml"
         done
         if [ "$#" -eq 0 ]; then
             # Also whatever an earlier version of the lab left (fleets renamed or removed since).

@@ -105,7 +105,7 @@ def test_handshake_and_ping_through_tunnel(hub, spoke):
 
 def test_running_keys_match_registry(hub, spoke):
     import yaml
-    registry = yaml.safe_load((Path(inventory()).parent / "wireguard_public_keys.yml").read_text())
+    registry = yaml.safe_load((Path(inventory()).parent / ".wireguard_public_keys.yml").read_text())
     assert registry["wg0"][HUB] == hub.check_output("wg show wg0 public-key")
     assert registry["wg0"][SPOKE] == spoke.check_output("wg show wg0 public-key")
     assert wg_peers(hub) == {registry["wg0"][SPOKE]}

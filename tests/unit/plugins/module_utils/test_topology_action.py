@@ -102,7 +102,7 @@ all:
         b: {wireguard_address: 10.9.0.2/24, wireguard_endpoint: 192.0.2.2}
 """)
     key_a = 'YWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWE='
-    write(os.path.join(inv, 'wireguard_public_keys.yml'), 'wg0:\n  a: %s\n' % key_a)
+    write(os.path.join(inv, '.wireguard_public_keys.yml'), 'wg0:\n  a: %s\n' % key_a)
     out = tmp_path / 'out'
     proc = _render(inv, str(out), tmp_path)
     assert proc.returncode == 0, proc.stdout + proc.stderr
@@ -112,7 +112,7 @@ all:
     assert 'changed=1' in proc.stdout
     again = _render(inv, str(out), tmp_path)                      # idempotent: nothing rewritten
     assert again.returncode == 0 and 'changed=0' in again.stdout
-    write(os.path.join(inv, 'wireguard_public_keys.yml'), 'wg0:\n  a: not-a-key\n')
+    write(os.path.join(inv, '.wireguard_public_keys.yml'), 'wg0:\n  a: not-a-key\n')
     bad = _render(inv, str(tmp_path / 'out2'), tmp_path)
     assert bad.returncode != 0
     assert 'a: wireguard_key_registry: ' in bad.stdout + bad.stderr
