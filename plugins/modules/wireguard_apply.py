@@ -206,8 +206,8 @@ class Host:
     def routes(self, table):
         found = set()
         for family, host_len in (("-4", 32), ("-6", 128)):
-            rc, out, dummy = self.run([self.ip, "-o", family, "route", "show", "dev", self.interface, "table", table],
-                                  check=False)
+            rc, out, dummy = self.run(
+                [self.ip, "-o", family, "route", "show", "dev", self.interface, "table", table], check=False)
             if rc != 0:
                 continue
             for line in out.splitlines():
@@ -229,8 +229,8 @@ class Host:
 
     def covered(self, prefix, table):
         family = "-6" if ":" in prefix else "-4"
-        rc, out, dummy = self.run([self.ip, family, "route", "show", "dev", self.interface, "table", table,
-                               "match", prefix], check=False)
+        rc, out, dummy = self.run(
+            [self.ip, family, "route", "show", "dev", self.interface, "table", table, "match", prefix], check=False)
         return rc == 0 and bool(out.strip())
 
     def route(self, op, prefix, table):
@@ -246,8 +246,8 @@ class Host:
     def journal_since(self, since):
         if not self.journalctl:
             return ""
-        dummy, out, dummy = self.run([self.journalctl, "-u", self.unit, "--since", "@%d" % int(since), "-o", "cat",
-                              "--no-pager"], check=False)
+        dummy, out, dummy = self.run(
+            [self.journalctl, "-u", self.unit, "--since", "@%d" % int(since), "-o", "cat", "--no-pager"], check=False)
         # drop wireguard-go's boxed banner, keep what wg-quick said
         lines = [line for line in out.splitlines() if line.strip() and line.strip()[0] not in "\u2502\u250c\u2514"]
         return "\n".join(lines[-25:])

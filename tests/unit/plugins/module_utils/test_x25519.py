@@ -52,7 +52,7 @@ def test_cross_check_against_cryptography():
     x25519 = pytest.importorskip("cryptography.hazmat.primitives.asymmetric.x25519")
     serialization = pytest.importorskip("cryptography.hazmat.primitives.serialization")
     raw = serialization.Encoding.Raw
-    for _ in range(20):
+    for dummy in range(20):
         priv = os.urandom(32)
         theirs = x25519.X25519PrivateKey.from_private_bytes(priv).public_key().public_bytes(
             raw, serialization.PublicFormat.Raw)
@@ -65,7 +65,7 @@ def test_cross_check_against_cryptography():
 
 
 def test_generate_private_key_is_clamped_and_random():
-    keys = {x.generate_private_key() for _ in range(8)}
+    keys = {x.generate_private_key() for dummy in range(8)}
     assert len(keys) == 8
     for k in keys:
         assert len(k) == 32

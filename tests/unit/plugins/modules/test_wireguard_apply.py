@@ -168,7 +168,7 @@ def apply(env, monkeypatch, capsys, content, check=False, diff=False):
 
 
 def test_first_apply_starts_and_writes_full_file(env, monkeypatch, capsys):
-    system, conf, _ = env
+    system, conf, dummy = env
     r = apply(env, monkeypatch, capsys, BASE)
     assert r["changed"] and r["action"] == "started"
     assert r["public_key"] == PUB
@@ -181,7 +181,7 @@ def test_first_apply_starts_and_writes_full_file(env, monkeypatch, capsys):
 
 
 def test_second_apply_is_idempotent(env, monkeypatch, capsys):
-    system, _, _ = env
+    system = env[0]
     apply(env, monkeypatch, capsys, BASE)
     n = len(system.commands)
     r = apply(env, monkeypatch, capsys, BASE)
@@ -192,7 +192,7 @@ def test_second_apply_is_idempotent(env, monkeypatch, capsys):
 
 
 def test_adding_and_removing_peers_is_live_with_routes(env, monkeypatch, capsys):
-    system, _, _ = env
+    system = env[0]
     apply(env, monkeypatch, capsys, BASE)
     r = apply(env, monkeypatch, capsys, BASE + PEER_B, diff=True)
     assert r["action"] == "live" and r["changed"]
@@ -205,14 +205,14 @@ def test_adding_and_removing_peers_is_live_with_routes(env, monkeypatch, capsys)
     assert not any(PRIV in arg for c in system.commands for arg in c)
     assert "PrivateKey = <redacted>" in r["diff"]["after"] and PRIV not in json.dumps(r["diff"])
     # and back: remove peer a
-    r = apply(env, monkeypatch, capsys, BASE.split("# a")[0] + PEER_B)
+    r = apply(env, monkeypatch, capsys, BASE.split("# a", 1)[0] + PEER_B)
     assert r["action"] == "live" and r["peers"]["removed"] == [K1]
     assert r["routes"]["removed"] == ["192.168.10.0/24"]
     assert system.routes == {"192.168.20.0/24"} and system.starts == 1
 
 
 def test_check_mode_changes_nothing(env, monkeypatch, capsys):
-    system, conf, _ = env
+    system, conf, dummy = env
     apply(env, monkeypatch, capsys, BASE)
     before = open(conf).read()
     r = apply(env, monkeypatch, capsys, BASE + PEER_B, check=True, diff=True)
@@ -222,7 +222,7 @@ def test_check_mode_changes_nothing(env, monkeypatch, capsys):
 
 
 def test_interface_change_restarts(env, monkeypatch, capsys):
-    system, _, _ = env
+    system = env[0]
     apply(env, monkeypatch, capsys, BASE)
     r = apply(env, monkeypatch, capsys, BASE.replace("ListenPort = 51820", "ListenPort = 51820\nMTU = 1380"))
     assert r["action"] == "restarted" and r["reasons"] == ["MTU changed"]
@@ -230,14 +230,14 @@ def test_interface_change_restarts(env, monkeypatch, capsys):
 
 
 def test_default_route_change_restarts(env, monkeypatch, capsys):
-    system, _, _ = env
+    system = env[0]
     apply(env, monkeypatch, capsys, BASE)
     r = apply(env, monkeypatch, capsys, BASE.replace("10.0.0.2/32, 192.168.10.0/24", "0.0.0.0/0"))
     assert r["action"] == "restarted" and any("default route" in m for m in r["reasons"])
 
 
 def test_drift_repaired_live(env, monkeypatch, capsys):
-    system, _, _ = env
+    system = env[0]
     apply(env, monkeypatch, capsys, BASE + PEER_B)
     system.running.peers = [p for p in system.running.peers if p.public_key != K2]  # wg set wg0 peer K2 remove
     system.routes.discard("192.168.20.0/24")
@@ -248,7 +248,7 @@ def test_drift_repaired_live(env, monkeypatch, capsys):
 
 
 def test_failing_restart_rolls_back(env, monkeypatch, capsys):
-    system, conf, _ = env
+    system, conf, dummy = env
     apply(env, monkeypatch, capsys, BASE + PEER_B)
     good = open(conf).read()
     r = apply(env, monkeypatch, capsys, (BASE + PEER_B).replace("ListenPort = 51820", "ListenPort = 51820\nPostUp = false"))
@@ -261,7 +261,7 @@ def test_failing_restart_rolls_back(env, monkeypatch, capsys):
 
 
 def test_failing_first_start_leaves_nothing(env, monkeypatch, capsys):
-    system, conf, _ = env
+    system, conf, dummy = env
     r = apply(env, monkeypatch, capsys, BASE.replace("ListenPort = 51820", "MTU = 99999"))
     assert r["failed"] and r["action"] == "rolled_back"
     assert system.running is None
@@ -275,7 +275,7 @@ def test_failing_first_start_leaves_nothing(env, monkeypatch, capsys):
     (BASE.replace("ListenPort = 51820", "SaveConfig = true"), "SaveConfig"),
 ])
 def test_bad_content_rejected_before_touching_anything(env, monkeypatch, capsys, content, msg):
-    system, conf, _ = env
+    system, conf, dummy = env
     r = apply(env, monkeypatch, capsys, content)
     assert r["failed"] and msg in r["msg"]
     assert system.commands == [] and not __import__("os").path.exists(conf)

@@ -47,8 +47,8 @@ def test_creates_key_0600_and_returns_only_public_key(tmp_path, monkeypatch, cap
 
 def test_idempotent(tmp_path, monkeypatch, capsys):
     path = tmp_path / "wg0.key"
-    first, _ = run(monkeypatch, capsys, path=str(path))
-    second, _ = run(monkeypatch, capsys, path=str(path))
+    first, dummy = run(monkeypatch, capsys, path=str(path))
+    second, dummy = run(monkeypatch, capsys, path=str(path))
     assert second["changed"] is False
     assert second["public_key"] == first["public_key"]
 
@@ -68,15 +68,15 @@ def test_existing_key_is_used_and_mode_fixed(tmp_path, monkeypatch, capsys):
 
 def test_check_mode_without_key(tmp_path, monkeypatch, capsys):
     path = tmp_path / "wg0.key"
-    result, _ = run(monkeypatch, capsys, path=str(path), _check=True)
+    result, dummy = run(monkeypatch, capsys, path=str(path), _check=True)
     assert result["changed"] is True and result["public_key"] is None
     assert not path.exists()
 
 
 def test_check_mode_with_key(tmp_path, monkeypatch, capsys):
     path = tmp_path / "wg0.key"
-    first, _ = run(monkeypatch, capsys, path=str(path))
-    result, _ = run(monkeypatch, capsys, path=str(path), _check=True)
+    first, dummy = run(monkeypatch, capsys, path=str(path))
+    result, dummy = run(monkeypatch, capsys, path=str(path), _check=True)
     assert result == dict(result, changed=False, public_key=first["public_key"])
 
 
@@ -96,18 +96,18 @@ def test_corrupt_key_rejected_and_untouched(tmp_path, monkeypatch, capsys):
 def test_force_regenerates(tmp_path, monkeypatch, capsys):
     path = tmp_path / "wg0.key"
     path.write_text("garbage\n")
-    result, _ = run(monkeypatch, capsys, path=str(path), force=True)
+    result, dummy = run(monkeypatch, capsys, path=str(path), force=True)
     assert result["changed"] is True
     assert result["public_key"] == x.public_key_b64(path.read_text())
-    again, _ = run(monkeypatch, capsys, path=str(path), force=True)
+    again, dummy = run(monkeypatch, capsys, path=str(path), force=True)
     assert again["public_key"] != result["public_key"]
 
 
 def test_default_path_from_interface(monkeypatch, capsys):
-    result, _ = run(monkeypatch, capsys, interface="wg-bad/../x", _check=True)
+    result, dummy = run(monkeypatch, capsys, interface="wg-bad/../x", _check=True)
     assert result["failed"] is True and "not a valid interface name" in result["msg"]
 
 
 def test_directory_in_place_of_key(tmp_path, monkeypatch, capsys):
-    result, _ = run(monkeypatch, capsys, path=str(tmp_path))
+    result, dummy = run(monkeypatch, capsys, path=str(tmp_path))
     assert result["failed"] is True and "not a regular file" in result["msg"]
