@@ -17,6 +17,8 @@ PACKAGES=(
     aardvark-dns  # name resolution between containers of one network
     iptables      # netavark's firewall driver
     debootstrap   # builds the Debian image without a registry
+    nftables      # unit tests run the generated firewall hooks in network namespaces
+    shellcheck    # ansible-test sanity's shellcheck test (skipped without it)
     make
     git
     python3-venv
