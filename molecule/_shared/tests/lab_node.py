@@ -1,0 +1,77 @@
+# Copyright: (c) 2026, netfleet engineers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Shared by the topology scenarios' tests: named containers and retried network checks."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+import testinfra
+
+# A fresh tunnel may need a handshake (or a rekey) before the first packet passes:
+# checks retry for this long instead of sleeping a fixed time.
+RETRY_SECONDS = 12
+
+
+class Node:
+    """One container of the scenario, reached with `podman exec`."""
+
+    def __init__(self, name):
+        self.name = name
+        self.host = testinfra.get_host('podman://' + name)
+
+    def run(self, command, *args):
+        return self.host.run(command, *args)
+
+    def out(self, command, *args):
+        return self.host.check_output(command, *args)
+
+    def retry(self, command, *args, ok=lambda res: res.rc == 0):
+        """Run command until ok(result) or RETRY_SECONDS pass; return the last result."""
+        deadline = time.monotonic() + RETRY_SECONDS
+        while True:
+            res = self.run(command, *args)
+            if ok(res) or time.monotonic() > deadline:
+                return res
+            time.sleep(0.5)
+
+    def ping(self, address):
+        """True when address answers one ping within the retry window."""
+        return self.retry('ping -n -c 1 -W 1 %s', address).rc == 0
+
+    def whoami(self, address, port=8080):
+        """Source address the "who am I" service at address:port saw for us ('' if unreachable)."""
+        res = self.retry('nc -n -w 3 %s %s </dev/null', address, str(port),
+                         ok=lambda r: r.rc == 0 and r.stdout.strip() != '')
+        return res.stdout.strip()
+
+    def route_dev(self, address, family='-4'):
+        """Output interface of the route to address ('' when there is none)."""
+        res = self.run('ip %s -o route get %s', family, address)
+        if res.rc != 0:
+            return ''
+        words = res.stdout.split()
+        return words[words.index('dev') + 1] if 'dev' in words else ''
+
+    def wg(self, field):
+        """`wg show wg0 FIELD` as {public key: [values]}."""
+        table = {}
+        for line in self.out('wg show wg0 %s', field).splitlines():
+            key, *values = line.split()
+            table[key] = values
+        return table
+
+    def public_key(self):
+        return self.out('wg show wg0 public-key').strip()
+
+
+@pytest.fixture(scope='session')
+def node():
+    cache = {}
+
+    def get(name):
+        if name not in cache:
+            cache[name] = Node(name)
+        return cache[name]
+    return get
