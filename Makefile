@@ -1,6 +1,6 @@
 # Development, test and lab entry points of netfleet.wireguard (Debian 12 host, run as root).
 #
-#   make test      everything CI runs: host-deps venv image cleanup lint unit sanity molecule
+#   make test      everything CI runs: host-deps venv image cleanup lint unit sanity build molecule
 #   make lab       a podman fleet per seed topology, deployed with playbooks/site.yml, then a report
 #   make lab-down  remove the lab fleets
 #
@@ -21,10 +21,10 @@ export PATH := $(VENV)/bin:$(PATH)
 # Lab fleets (directories under inventories/lab); LAB="bastion" limits make lab / lab-down.
 LAB ?=
 
-.PHONY: help venv lock host-deps image lint unit sanity molecule test lab lab-down bench clean
+.PHONY: help venv lock host-deps image lint unit sanity build molecule test lab lab-down bench clean
 
 help:
-	@echo "targets: test venv lock host-deps image lint unit sanity molecule lab lab-down bench clean"
+	@echo "targets: test venv lock host-deps image lint unit sanity build molecule lab lab-down bench clean"
 	@echo "  make test                  full CI run (stages stop at the first failure)"
 	@echo "  make molecule [SCENARIOS='default bastion']"
 	@echo "  make lab [LAB=bastion]   make lab-down"
@@ -53,6 +53,10 @@ unit:
 sanity:
 	@test -x tools/sanity.sh || { echo "make sanity: tools/sanity.sh is missing (not written yet) - FAILED" >&2; exit 1; }
 	@tools/sanity.sh
+
+# Build the collection tarball, install it offline, render every plugin and role with ansible-doc.
+build:
+	@tools/build_check.sh
 
 molecule:
 	@tools/lab/molecule.sh $(SCENARIOS)
