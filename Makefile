@@ -21,14 +21,14 @@ export PATH := $(VENV)/bin:$(PATH)
 # Lab fleets (directories under inventories/lab); LAB="bastion" limits make lab / lab-down.
 LAB ?=
 
-.PHONY: help venv lock host-deps image lint unit sanity build molecule test lab lab-down bench clean
+.PHONY: help venv lock host-deps image lint unit sanity build molecule test lab lab-down bench bench-render bench-site clean
 
 help:
 	@echo "targets: test venv lock host-deps image lint unit sanity build molecule lab lab-down bench clean"
 	@echo "  make test                  full CI run (stages stop at the first failure)"
 	@echo "  make molecule [SCENARIOS='default bastion']"
 	@echo "  make lab [LAB=bastion]   make lab-down"
-	@echo "  make bench [BENCH_ARGS=--quick]"
+	@echo "  make bench | bench-render [RENDER_ARGS=--quick] | bench-site [LAB_FLEET=bastion]"
 
 host-deps:
 	@tools/lab/host-deps.sh
@@ -70,11 +70,16 @@ lab: host-deps venv image
 lab-down:
 	@tools/lab/lab.sh down $(LAB)
 
-bench:
-	@shopt -s nullglob; files=(tests/bench/*.py); \
-	if [ -x tests/bench/run.sh ]; then tests/bench/run.sh; \
-	elif [ $${#files[@]} -eq 0 ]; then echo "make bench: no benchmarks in tests/bench (nothing to run)"; \
-	else for f in "$${files[@]}"; do echo "== $$f"; $(VENV)/bin/python "$$f" $(BENCH_ARGS); done; fi
+# Benchmarks print figures (ratios measured side by side); they assert nothing about speed.
+bench: bench-render bench-site
+
+# render.yml on generated inventories: N=100/200 mesh next to a ping play, 1,000 mesh, 10,000 hub.
+bench-render:
+	@$(VENV)/bin/python tests/bench/bench_render.py $(RENDER_ARGS)
+
+# site.yml on a lab fleet (LAB_FLEET, default bastion): tasks per host, no-change run vs ping play.
+bench-site: host-deps venv image
+	@$(VENV)/bin/python tests/bench/bench_site.py --fleet $(or $(LAB_FLEET),bastion) $(SITE_ARGS)
 
 # Removes the project's containers/networks and generated files; keeps .venv and the podman image
 # (they are caches: rm -rf .venv / podman rmi localhost/netfleet-wireguard-lab to drop them).
