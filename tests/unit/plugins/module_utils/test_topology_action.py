@@ -83,6 +83,21 @@ all:
     assert plan['b']['listen_port'] == 52000
 
 
+def two_gateways(tmp_path, endpoint_a):
+    """Inventory folder of a two-gateway site_to_site network; gateway a's endpoint as given."""
+    inv = str(tmp_path / 'inv')
+    write(os.path.join(inv, 'hosts.yml'), """
+all:
+  children:
+    wireguard:
+      vars: {wireguard_topology: site_to_site}
+      hosts:
+        a: {wireguard_address: 10.9.0.1/24, wireguard_endpoint: %s}
+        b: {wireguard_address: 10.9.0.2/24, wireguard_endpoint: 192.0.2.2}
+""" % endpoint_a)
+    return inv
+
+
 def _render(inv, out, tmp_path):
     env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(REPO, 'ansible.cfg'), ANSIBLE_NOCOLOR='1')
     return subprocess.run([os.path.join(os.path.dirname(sys.executable), 'ansible-playbook'), '-i', inv,
@@ -91,16 +106,7 @@ def _render(inv, out, tmp_path):
 
 
 def test_render_uses_the_key_registry_and_validates_it(tmp_path):
-    inv = str(tmp_path / 'inv')
-    write(os.path.join(inv, 'hosts.yml'), """
-all:
-  children:
-    wireguard:
-      vars: {wireguard_topology: site_to_site}
-      hosts:
-        a: {wireguard_address: 10.9.0.1/24, wireguard_endpoint: 192.0.2.1}
-        b: {wireguard_address: 10.9.0.2/24, wireguard_endpoint: 192.0.2.2}
-""")
+    inv = two_gateways(tmp_path, '192.0.2.1')
     key_a = 'YWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWE='
     write(os.path.join(inv, '.wireguard_public_keys.yml'), 'wg0:\n  a: %s\n' % key_a)
     out = tmp_path / 'out'
@@ -119,16 +125,7 @@ all:
 
 
 def test_template_errors_name_host_and_variable(tmp_path):
-    inv = str(tmp_path / 'inv')
-    write(os.path.join(inv, 'hosts.yml'), """
-all:
-  children:
-    wireguard:
-      vars: {wireguard_topology: site_to_site}
-      hosts:
-        a: {wireguard_address: 10.9.0.1/24, wireguard_endpoint: "{{ no_such_variable }}"}
-        b: {wireguard_address: 10.9.0.2/24, wireguard_endpoint: 192.0.2.2}
-""")
+    inv = two_gateways(tmp_path, '"{{ no_such_variable }}"')
     proc = _render(inv, str(tmp_path / 'out'), tmp_path)
     assert proc.returncode != 0
     assert 'a: wireguard_endpoint: cannot be templated' in proc.stdout + proc.stderr
