@@ -47,14 +47,7 @@ FQ=$NAMESPACE.$NAME
 # --- build from a clean copy ----------------------------------------------------------------------
 SRC=$WORK/src
 mkdir -p "$SRC" "$WORK/dist" "$WORK/collections"
-(
-    cd "$ROOT" || exit 1
-    git ls-files -z -co --exclude-standard --deduplicate |
-        while IFS= read -r -d '' f; do
-            if [ -e "$f" ] || [ -L "$f" ]; then printf '%s\0' "$f"; fi
-        done |
-        tar --null --no-recursion -T - -cf -
-) | tar -C "$SRC" -xf -
+"$ROOT/tools/copy-shipped-files.sh" "$SRC"
 echo "==> ansible-galaxy collection build"
 if ! ansible-galaxy collection build --output-path "$WORK/dist" "$SRC"; then
     fail "ansible-galaxy collection build"

@@ -115,14 +115,7 @@ fi
 # --- collection tree ------------------------------------------------------------------------------
 DEST=$WORK/ansible_collections/$NAMESPACE/$NAME
 mkdir -p "$DEST"
-(
-    cd "$ROOT"
-    git ls-files -z -co --exclude-standard --deduplicate |
-        while IFS= read -r -d '' f; do
-            if [ -e "$f" ] || [ -L "$f" ]; then printf '%s\0' "$f"; fi
-        done |
-        tar --null --no-recursion -T - -cf -
-) | tar -C "$DEST" -xf -
+"$ROOT/tools/copy-shipped-files.sh" "$DEST"
 echo "sanity: $(find "$DEST" -type f | wc -l) files copied to $DEST"
 
 # --- run ------------------------------------------------------------------------------------------
