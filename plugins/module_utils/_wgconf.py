@@ -31,6 +31,8 @@ _PEER = {
 }
 SECRET_KEYS = ("PrivateKey", "PresharedKey")
 MASK = "<redacted>"
+# an all-zero preshared key is WireGuard's "no preshared key" (`wg show` prints "(none)")
+NO_PRESHARED_KEY = "A" * 43 + "="
 _SECTION_RE = re.compile(r"^\[(?P<name>[^\]]*)\]$")
 
 
@@ -162,6 +164,8 @@ def parse(text: str) -> WgConfig:
         psk = data.get("PresharedKey")
         if psk is not None and not is_valid_key(psk):
             raise ValueError("[Peer] at line %d: PresharedKey is not a valid key" % number)
+        if psk == NO_PRESHARED_KEY:
+            psk = None
         keepalive = data.get("PersistentKeepalive")
         if keepalive is not None:
             if keepalive.lower() == "off":
@@ -201,6 +205,58 @@ def insert_private_key(text: str, private_key: str) -> str:
     return "\n".join(out) + "\n"
 
 
+def _peer_key_of(line: str) -> str | None:
+    """The value of a ``PublicKey = ...`` line, else None."""
+    content = _strip_comment(line)
+    if "=" not in content:
+        return None
+    key, value = content.split("=", 1)
+    return value.strip() if key.strip().lower() == "publickey" else None
+
+
+def insert_preshared_keys(text: str, preshared_keys: dict) -> str:
+    """Return ``text`` with ``PresharedKey = <psk>`` after the PublicKey line of each peer in the map.
+
+    ``preshared_keys`` maps a peer's public key to its preshared key. ValueError (naming the public
+    key, never the preshared key) when a peer is missing or appears twice, when its block already
+    has a PresharedKey line, or when a preshared key is malformed.
+    """
+    for public_key, psk in preshared_keys.items():
+        if not is_valid_key(psk):
+            raise ValueError("the preshared key for peer %s is not a valid key" % public_key)
+    # split into blocks: the lines before the first section header, then one block per section
+    blocks: list = [[None, []]]
+    for line in text.splitlines():
+        content = _strip_comment(line)
+        m = _SECTION_RE.match(content) if content else None
+        if m:
+            blocks.append([m.group("name").strip().lower(), []])
+        blocks[-1][1].append(line)
+    out = []
+    done = set()
+    for section, lines in blocks:
+        target = None
+        if section == "peer":
+            keys = [k for k in map(_peer_key_of, lines) if k is not None]
+            target = keys[-1] if keys and keys[-1] in preshared_keys else None
+        if target is None:
+            out.extend(lines)
+            continue
+        if target in done:
+            raise ValueError("peer %s appears twice" % target)
+        if any(_strip_comment(line).split("=", 1)[0].strip().lower() == "presharedkey" for line in lines):
+            raise ValueError("peer %s already has a PresharedKey line" % target)
+        for line in lines:
+            out.append(line)
+            if target not in done and _peer_key_of(line) == target:
+                out.append("PresharedKey = %s" % preshared_keys[target].strip())
+                done.add(target)
+    missing = sorted(set(preshared_keys) - done)
+    if missing:
+        raise ValueError("no [Peer] with PublicKey %s to put a preshared key in" % ", ".join(missing))
+    return "\n".join(out) + "\n"
+
+
 def mask_secrets(text: str) -> str:
     """Replace the values of PrivateKey and PresharedKey lines by a placeholder."""
     out = []
@@ -216,7 +272,11 @@ def mask_secrets(text: str) -> str:
 
 
 def strip(cfg: WgConfig) -> str:
-    """The part of a configuration that ``wg setconf/syncconf`` understands (like ``wg-quick strip``)."""
+    """The part of a configuration that ``wg setconf/syncconf`` understands (like ``wg-quick strip``).
+
+    A peer without a preshared key gets an explicit all-zero one: ``wg syncconf`` only changes what
+    the text names, so this is what removes a preshared key from a running peer.
+    """
     lines = ["[Interface]"]
     for key in ("PrivateKey", "ListenPort", "FwMark"):
         for value in cfg.interface.get(key, []):
@@ -225,8 +285,7 @@ def strip(cfg: WgConfig) -> str:
         lines.append("")
         lines.append("[Peer]")
         lines.append("PublicKey = %s" % peer.public_key)
-        if peer.preshared_key:
-            lines.append("PresharedKey = %s" % peer.preshared_key)
+        lines.append("PresharedKey = %s" % (peer.preshared_key or NO_PRESHARED_KEY))
         if peer.allowed_ips:
             lines.append("AllowedIPs = %s" % ", ".join(peer.allowed_ips))
         if peer.endpoint:

@@ -13,8 +13,12 @@ description:
   - Writes C(/etc/wireguard/<interface>.conf) atomically with mode C(0600). The configuration text
     comes without a C(PrivateKey) line; the module inserts the key from O(private_key_path) on the
     managed host, so the file on disk is a complete wg-quick file and the key never travels.
+  - The same way, it inserts a C(PresharedKey) line into the C([Peer]) of every peer named in
+    O(preshared_key_peers), read from the key file the host already holds (see
+    M(netfleet.wireguard.wireguard_psk)).
   - Decides how to bring the running interface to the new state. An absent interface is started.
-    When only peers change (keys, AllowedIPs without a default route, endpoints, keepalives) the
+    When only peers change (keys, preshared keys, AllowedIPs without a default route, endpoints,
+    keepalives) the
     change is applied live with C(wg syncconf) and the kernel routes wg-quick would have created
     for the changed AllowedIPs are added or removed; open connections through the tunnel keep
     flowing. Any interface-level change (Address, ListenPort, MTU, DNS, Table, FwMark, PreUp,
@@ -37,7 +41,8 @@ options:
     required: true
   content:
     description:
-      - Full wg-quick configuration without C(PrivateKey) and without C(PresharedKey) lines.
+      - Full wg-quick configuration without C(PrivateKey) and without C(PresharedKey) lines (see
+        O(private_key_path) and O(preshared_key_peers)).
       - Usually rendered from the C(netfleet.wireguard.wireguard_interface) role's template.
       - Not echoed back in the module invocation (use C(--diff) to see it, with secrets masked),
         so a key pasted here by mistake is not printed.
@@ -47,6 +52,22 @@ options:
     description:
       - Private key file on the managed host (as written by M(netfleet.wireguard.wireguard_keypair)).
       - Defaults to C(/etc/wireguard/<interface>.key).
+    type: path
+  preshared_key_peers:
+    description:
+      - Peers that use a preshared key, as a mapping of the peer's public key to the peer's name.
+      - The key is read on the managed host from C(<preshared_key_dir>/<peer name>.psk) and put into
+        that peer's C([Peer]) section. A peer left out has no preshared key; one it had is removed
+        from the running interface live.
+      - In check mode a missing key file is reported as a warning and previewed with a placeholder
+        (masked in the diff). Otherwise a missing or invalid file fails the task before anything
+        changes.
+    type: dict
+    default: {}
+  preshared_key_dir:
+    description:
+      - Directory of the preshared key files on the managed host. Defaults to
+        C(/etc/wireguard/<interface>.psk.d).
     type: path
   path:
     description:
@@ -74,9 +95,12 @@ attributes:
 requirements:
   - wireguard-tools (C(wg), C(wg-quick)) and iproute2 on the managed host.
 notes:
-  - The private key is passed to C(wg syncconf) on standard input, never on a command line.
+  - The private and preshared keys are passed to C(wg syncconf) on standard input, never on a
+    command line. C(wg syncconf) leaves a running preshared key alone when the text does not name
+    one, so peers without one are given the all-zero key, which is WireGuard's "no preshared key".
 seealso:
   - module: netfleet.wireguard.wireguard_keypair
+  - module: netfleet.wireguard.wireguard_psk
 """
 
 EXAMPLES = r"""
@@ -85,6 +109,13 @@ EXAMPLES = r"""
     interface: wg0
     content: "{{ lookup('ansible.builtin.template', 'wg.conf.j2') }}"
   register: wg_apply
+
+- name: Apply wg0 with a preshared key for one peer (/etc/wireguard/wg0.psk.d/hub.psk on the host)
+  netfleet.wireguard.wireguard_apply:
+    interface: wg0
+    content: "{{ lookup('ansible.builtin.template', 'wg.conf.j2') }}"
+    preshared_key_peers:
+      hSDwCYkwp1R0i33ctD73Wg2/Og0mOBr066SpjqqbTmo=: hub
 
 - name: Report how it was applied
   ansible.builtin.debug:
@@ -151,6 +182,13 @@ public_key:
   description: Public key of the interface.
   returned: always
   type: str
+preshared_keys:
+  description:
+    - Names of the peers configured with a preshared key (never the keys).
+  returned: always
+  type: list
+  elements: str
+  sample: [hub]
 """
 
 import ipaddress
@@ -159,8 +197,12 @@ import tempfile
 import time
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.netfleet.wireguard.plugins.module_utils import _psk as psk
 from ansible_collections.netfleet.wireguard.plugins.module_utils import _wgconf as wgconf
-from ansible_collections.netfleet.wireguard.plugins.module_utils._x25519 import public_key_b64
+from ansible_collections.netfleet.wireguard.plugins.module_utils._x25519 import encode_key, public_key_b64
+
+# stands in for a preshared key that does not exist yet, in check mode only (masked in diffs)
+_PENDING_PSK = encode_key(b"\x01" * 32)
 
 
 class ApplyError(Exception):
@@ -329,12 +371,46 @@ def plan_routes(host, old_cfg, state, new_cfg):
     return table, add, remove
 
 
+def read_preshared_keys(module, desired, peers, directory, result):
+    """Public key -> preshared key, read from ``<directory>/<name>.psk`` on this host."""
+    known = desired.peer_map()
+    unknown = sorted(str(key) for key in peers if key not in known)
+    if unknown:
+        module.fail_json(msg="preshared_key_peers names public key(s) %s that are not a [Peer] of content"
+                             % ", ".join(unknown), **result)
+    keys, pending = {}, []
+    for public_key, name in sorted(peers.items(), key=lambda item: str(item[1])):
+        try:
+            path = os.path.join(directory, psk.file_name(name))
+        except ValueError as exc:
+            module.fail_json(msg="preshared_key_peers: %s" % exc, **result)
+        result["preshared_keys"].append(name)
+        try:
+            with open(path, "rb") as handle:
+                keys[public_key] = psk.normalise(handle.read(4096))
+        except (OSError, ValueError) as exc:
+            if module.check_mode and isinstance(exc, OSError):
+                pending.append(name)
+                keys[public_key] = _PENDING_PSK
+                continue
+            why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            module.fail_json(msg="cannot use the preshared key for peer %s from %s (%s); the "
+                                 "netfleet.wireguard.wireguard_keys role creates it (wireguard_preshared_keys)"
+                                 % (name, path, why), **result)
+    if pending:
+        module.warn("preshared key(s) for %s do not exist yet; they are created when the play runs for real "
+                    "(previewed with a placeholder)" % ", ".join(pending))
+    return keys
+
+
 def main():
     module = AnsibleModule(
         argument_spec=dict(
             interface=dict(type="str", required=True),
             content=dict(type="str", required=True, no_log=True),
             private_key_path=dict(type="path", no_log=False),
+            preshared_key_peers=dict(type="dict", default={}, no_log=False),
+            preshared_key_dir=dict(type="path", no_log=False),
             path=dict(type="path"),
             service_manager=dict(type="str", default="auto", choices=["auto", "systemd", "wg-quick"]),
         ),
@@ -344,7 +420,8 @@ def main():
     interface = p["interface"]
     path = p["path"] or "/etc/wireguard/%s.conf" % interface
     key_path = p["private_key_path"] or "/etc/wireguard/%s.key" % interface
-    result = dict(changed=False, action="none", reasons=[], path=path, public_key=None,
+    psk_dir = p["preshared_key_dir"] or "/etc/wireguard/%s.psk.d" % interface
+    result = dict(changed=False, action="none", reasons=[], path=path, public_key=None, preshared_keys=[],
                   peers=dict(added=[], removed=[], updated=[]), routes=dict(added=[], removed=[]))
 
     try:
@@ -368,7 +445,12 @@ def main():
         module.fail_json(msg="%s does not hold a valid private key: %s" % (key_path, exc), **result)
     result["public_key"] = public_key
 
+    preshared = read_preshared_keys(module, desired, p["preshared_key_peers"], psk_dir, result)
     new_text = wgconf.insert_private_key(p["content"], private_key)
+    try:
+        new_text = wgconf.insert_preshared_keys(new_text, preshared)
+    except ValueError as exc:
+        module.fail_json(msg="%s: %s" % (interface, exc), **result)
     new_cfg = wgconf.parse(new_text)
 
     old_text = None

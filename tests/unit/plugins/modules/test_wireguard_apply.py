@@ -113,12 +113,19 @@ class FakeSystem:
             lines = ["%s\t%s\t%s\toff" % (cfg.private_key, x.public_key_b64(cfg.private_key),
                                           cfg.interface.get("ListenPort", ["0"])[-1])]
             for peer in cfg.peers:
-                lines.append("%s\t(none)\t%s\t%s\t0\t0\t0\t%s" % (
-                    peer.public_key, peer.endpoint or "(none)", ",".join(peer.allowed_ips) or "(none)",
-                    peer.persistent_keepalive or "off"))
+                lines.append("%s\t%s\t%s\t%s\t0\t0\t0\t%s" % (
+                    peer.public_key, peer.preshared_key or "(none)", peer.endpoint or "(none)",
+                    ",".join(peer.allowed_ips) or "(none)", peer.persistent_keepalive or "off"))
             return 0, "\n".join(lines) + "\n", ""
         if cmd == "wg" and args[1] == "syncconf":
             stripped = w.parse(data)
+            # like wg syncconf: a running preshared key stays unless the text names one (zero = none)
+            before = self.running.peer_map()
+            named = {block.split("PublicKey = ", 1)[1].split("\n", 1)[0]
+                     for block in data.split("[Peer]")[1:] if "PresharedKey" in block}
+            for peer in stripped.peers:
+                if peer.public_key not in named and peer.public_key in before:
+                    peer.preshared_key = before[peer.public_key].preshared_key
             self.running.peers = stripped.peers
             self.syncs += 1
             return 0, "", ""
@@ -154,10 +161,10 @@ def env(tmp_path, monkeypatch):
     return system, str(conf), str(key)
 
 
-def apply(env, monkeypatch, capsys, content, check=False, diff=False):
+def apply(env, monkeypatch, capsys, content, check=False, diff=False, **extra):
     system, conf, key = env
     args = dict(interface="wg0", content=content, path=conf, private_key_path=key, service_manager="systemd",
-                _ansible_check_mode=check, _ansible_diff=diff)
+                _ansible_check_mode=check, _ansible_diff=diff, **extra)
     monkeypatch.setattr(basic, "_ANSIBLE_ARGS", to_bytes(json.dumps({"ANSIBLE_MODULE_ARGS": args})))
     monkeypatch.setattr(basic, "_ANSIBLE_PROFILE", "legacy", raising=False)
     with pytest.raises(SystemExit):
@@ -289,3 +296,129 @@ def test_missing_or_corrupt_key(env, monkeypatch, capsys, tmp_path):
     __import__("os").unlink(key)
     r = apply(env, monkeypatch, capsys, BASE)
     assert r["failed"] and "wireguard_keypair" in r["msg"]
+
+
+# ----------------------------------------------------------------------------- preshared keys
+
+PSK_A = x.encode_key(b"\x0a" * 32)
+PSK_B = x.encode_key(b"\x0b" * 32)
+
+
+@pytest.fixture
+def psk_dir(tmp_path):
+    directory = tmp_path / "wg0.psk.d"
+    directory.mkdir(mode=0o700)
+    return directory
+
+
+def set_psk(directory, name, key):
+    path = directory / (name + ".psk")
+    path.write_text(key + "\n")
+    path.chmod(0o600)
+
+
+def apply_psk(env, monkeypatch, capsys, psk_dir, content, peers, **kw):
+    r = apply(env, monkeypatch, capsys, content, preshared_key_dir=str(psk_dir), preshared_key_peers=peers, **kw)
+    out = json.dumps(r)
+    for key in (PSK_A, PSK_B):
+        assert key not in out, "a preshared key leaked into the module output"
+    return r
+
+
+def running_psk(system, key):
+    return system.running.peer_map()[key].preshared_key
+
+
+def test_preshared_key_inserted_on_the_host_and_carried_live(env, monkeypatch, capsys, psk_dir):
+    system, conf, dummy = env
+    set_psk(psk_dir, "a", PSK_A)
+    r = apply_psk(env, monkeypatch, capsys, psk_dir, BASE, {K1: "a"}, diff=True)
+    assert r["action"] == "started" and r["preshared_keys"] == ["a"]
+    text = open(conf).read()
+    assert "PresharedKey = " + PSK_A in text
+    assert running_psk(system, K1) == PSK_A
+    assert "PresharedKey = <redacted>" in r["diff"]["after"]
+    # adding peer b with a PSK: live, the PSK goes to wg on stdin only
+    set_psk(psk_dir, "b", PSK_B)
+    r = apply_psk(env, monkeypatch, capsys, psk_dir, BASE + PEER_B, {K1: "a", K2: "b"}, diff=True)
+    assert r["action"] == "live" and r["peers"]["added"] == [K2] and system.starts == 1
+    assert running_psk(system, K2) == PSK_B
+    assert any(PSK_B in data for data in system.stdin)
+    assert not any(PSK_B in arg or PSK_A in arg for c in system.commands for arg in c)
+    assert r["diff"]["after"].count("PresharedKey = <redacted>") == 2
+    # and the same again changes nothing
+    r = apply_psk(env, monkeypatch, capsys, psk_dir, BASE + PEER_B, {K1: "a", K2: "b"})
+    assert r["changed"] is False and r["action"] == "none"
+
+
+def test_preshared_key_change_is_applied_live(env, monkeypatch, capsys, psk_dir):
+    system = env[0]
+    set_psk(psk_dir, "a", PSK_A)
+    apply_psk(env, monkeypatch, capsys, psk_dir, BASE, {K1: "a"})
+    set_psk(psk_dir, "a", PSK_B)
+    r = apply_psk(env, monkeypatch, capsys, psk_dir, BASE, {K1: "a"}, diff=True)
+    assert r["changed"] and r["action"] == "live" and r["peers"]["updated"] == [K1]
+    assert running_psk(system, K1) == PSK_B and system.starts == 1 and system.syncs == 1
+
+
+def test_peer_that_stops_needing_a_preshared_key_loses_it_live(env, monkeypatch, capsys, psk_dir):
+    system, conf, dummy = env
+    set_psk(psk_dir, "a", PSK_A)
+    apply_psk(env, monkeypatch, capsys, psk_dir, BASE, {K1: "a"})
+    r = apply_psk(env, monkeypatch, capsys, psk_dir, BASE, {})
+    assert r["action"] == "live" and r["peers"]["updated"] == [K1] and r["preshared_keys"] == []
+    assert running_psk(system, K1) is None and system.starts == 1
+    assert "PresharedKey" not in open(conf).read()
+    # the all-zero key is what made wg syncconf drop it
+    assert "PresharedKey = " + "A" * 43 + "=" in system.stdin[-1]
+
+
+def test_preshared_key_set_by_hand_is_repaired_live(env, monkeypatch, capsys, psk_dir):
+    system = env[0]
+    set_psk(psk_dir, "a", PSK_A)
+    apply_psk(env, monkeypatch, capsys, psk_dir, BASE, {K1: "a"})
+    system.running.peer_map()[K1].preshared_key = PSK_B   # wg set wg0 peer K1 preshared-key ...
+    r = apply_psk(env, monkeypatch, capsys, psk_dir, BASE, {K1: "a"})
+    assert r["action"] == "live" and running_psk(system, K1) == PSK_A
+
+
+def test_check_mode_with_a_missing_preshared_key_previews_with_a_placeholder(env, monkeypatch, capsys, psk_dir):
+    system, conf, dummy = env
+    apply(env, monkeypatch, capsys, BASE)
+    r = apply_psk(env, monkeypatch, capsys, psk_dir, BASE, {K1: "a"}, check=True, diff=True)
+    assert r["changed"] and r["action"] == "live"
+    assert "do not exist yet" in json.dumps(r.get("warnings"))
+    assert "PresharedKey = <redacted>" in r["diff"]["after"]
+    assert "PresharedKey" not in open(conf).read() and system.syncs == 0
+
+
+@pytest.mark.parametrize("content", ["missing", "garbage"])
+def test_missing_or_invalid_preshared_key_fails_before_touching_anything(env, monkeypatch, capsys, psk_dir, content):
+    system, conf, dummy = env
+    if content == "garbage":
+        set_psk(psk_dir, "a", "garbage-secret")
+    r = apply_psk(env, monkeypatch, capsys, psk_dir, BASE, {K1: "a"})
+    assert r["failed"] and "preshared key for peer a" in r["msg"] and "wireguard_preshared_keys" in r["msg"]
+    assert "garbage" not in r["msg"]
+    assert system.commands == [] and not __import__("os").path.exists(conf)
+
+
+@pytest.mark.parametrize("peers,msg", [
+    ({K3: "c"}, "not a [Peer] of content"),
+    ({K1: "../a"}, "cannot be used as a preshared key file name"),
+])
+def test_bad_preshared_key_peers(env, monkeypatch, capsys, psk_dir, peers, msg):
+    r = apply_psk(env, monkeypatch, capsys, psk_dir, BASE, peers)
+    assert r["failed"] and msg in r["msg"]
+
+
+def test_rollback_restores_the_preshared_key(env, monkeypatch, capsys, psk_dir):
+    system, conf, dummy = env
+    set_psk(psk_dir, "a", PSK_A)
+    apply_psk(env, monkeypatch, capsys, psk_dir, BASE, {K1: "a"})
+    good = open(conf).read()
+    set_psk(psk_dir, "a", PSK_B)
+    r = apply_psk(env, monkeypatch, capsys, psk_dir, BASE.replace("ListenPort = 51820", "ListenPort = 51820\nPostUp = false"),
+                  {K1: "a"})
+    assert r["failed"] and r["action"] == "rolled_back"
+    assert open(conf).read() == good and running_psk(system, K1) == PSK_A

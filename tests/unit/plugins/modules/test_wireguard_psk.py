@@ -1,0 +1,222 @@
+# Copyright: (c) 2026, netfleet engineers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""wireguard_psk on a temporary directory: report, create, seal, receive, prune, never print a key."""
+from __future__ import annotations
+
+import json
+import os
+import stat
+
+import pytest
+
+from ansible.module_utils import basic
+from ansible.module_utils.common.text.converters import to_bytes
+
+from ansible_collections.netfleet.wireguard.plugins.module_utils import _psk as p
+from ansible_collections.netfleet.wireguard.plugins.module_utils import _x25519 as x
+from ansible_collections.netfleet.wireguard.plugins.modules import wireguard_psk
+
+OWNER = dict(owner=str(os.getuid()), group=str(os.getgid()))
+HUB_PRIV = x.encode_key(x.clamp(bytes(range(1, 33))))
+SPOKE_PRIV = x.encode_key(x.clamp(bytes(range(3, 35))))
+HUB_PUB, SPOKE_PUB = x.public_key_b64(HUB_PRIV), x.public_key_b64(SPOKE_PRIV)
+
+
+def run(monkeypatch, capsys, _check=False, **params):
+    params = dict(OWNER, **params)
+    args = dict(params, _ansible_check_mode=_check)
+    monkeypatch.setattr(basic, "_ANSIBLE_ARGS", to_bytes(json.dumps({"ANSIBLE_MODULE_ARGS": args})))
+    monkeypatch.setattr(basic, "_ANSIBLE_PROFILE", "legacy", raising=False)
+    with pytest.raises(SystemExit):
+        wireguard_psk.main()
+    out = capsys.readouterr().out
+    return json.loads(out), out
+
+
+@pytest.fixture
+def hosts(tmp_path):
+    """Two hosts' /etc/wireguard as directories, with their private keys."""
+    out = {}
+    for name, priv in (("hub", HUB_PRIV), ("spoke", SPOKE_PRIV)):
+        base = tmp_path / name
+        base.mkdir()
+        (base / "wg0.key").write_text(priv + "\n")
+        out[name] = dict(path=str(base / "wg0.psk.d"), private_key_path=str(base / "wg0.key"), interface="wg0")
+    return out
+
+
+def key_of(host, peer):
+    return open(os.path.join(host["path"], peer + ".psk")).read().strip()
+
+
+def assert_no_key_in(raw, *dirs):
+    for directory in dirs:
+        if os.path.isdir(directory):
+            for name in os.listdir(directory):
+                secret = open(os.path.join(directory, name)).read().strip()
+                assert secret not in raw, "a preshared key is in the module output"
+
+
+def test_status_of_nothing(hosts, monkeypatch, capsys):
+    r, dummy = run(monkeypatch, capsys, peers=["spoke"], _check=True, **hosts["hub"])
+    assert r["changed"] is False and r["fingerprints"] == {"spoke": None}
+    assert r["invalid"] == [] and r["stale"] == [] and r["sealed"] == {}
+    assert not os.path.exists(hosts["hub"]["path"])
+
+
+def test_send_creates_0600_file_in_0700_dir_and_seals_it_for_the_peer(hosts, monkeypatch, capsys):
+    hub = hosts["hub"]
+    r, raw = run(monkeypatch, capsys, name="hub", peers=["spoke"], send=["spoke"],
+                 public_keys={"spoke": SPOKE_PUB}, **hub)
+    assert r["changed"] and r["created"] == ["spoke"]
+    key = key_of(hub, "spoke")
+    assert p.is_valid(key) and key not in raw
+    assert r["fingerprints"] == {"spoke": p.fingerprint(key)}
+    path = os.path.join(hub["path"], "spoke.psk")
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    assert stat.S_IMODE(os.stat(hub["path"]).st_mode) == 0o700
+    assert sorted(os.listdir(hub["path"])) == ["spoke.psk"]
+    assert p.unseal(r["sealed"]["spoke"], SPOKE_PRIV, p.seal_context("wg0", "hub", "spoke")) == key
+
+
+def test_send_keeps_an_existing_key_and_receive_stores_it_once(hosts, monkeypatch, capsys):
+    hub, spoke = hosts["hub"], hosts["spoke"]
+    first, dummy = run(monkeypatch, capsys, name="hub", peers=["spoke"], send=["spoke"],
+                       public_keys={"spoke": SPOKE_PUB}, **hub)
+    again, dummy = run(monkeypatch, capsys, name="hub", peers=["spoke"], send=["spoke"],
+                       public_keys={"spoke": SPOKE_PUB}, **hub)
+    assert again["changed"] is False and again["created"] == []
+    assert again["fingerprints"] == first["fingerprints"]
+    r, raw = run(monkeypatch, capsys, name="spoke", peers=["hub"], receive={"hub": again["sealed"]["spoke"]}, **spoke)
+    assert r["changed"] and r["stored"] == ["hub"]
+    assert key_of(spoke, "hub") == key_of(hub, "spoke")
+    assert r["fingerprints"]["hub"] == first["fingerprints"]["spoke"]
+    assert stat.S_IMODE(os.stat(os.path.join(spoke["path"], "hub.psk")).st_mode) == 0o600
+    assert_no_key_in(raw, hub["path"], spoke["path"])
+    # the same key again (sealed anew) changes nothing
+    r, dummy = run(monkeypatch, capsys, name="spoke", peers=["hub"], receive={"hub": first["sealed"]["spoke"]}, **spoke)
+    assert r["changed"] is False and r["stored"] == []
+
+
+def test_receive_replaces_a_different_key(hosts, monkeypatch, capsys):
+    hub, spoke = hosts["hub"], hosts["spoke"]
+    os.makedirs(spoke["path"], mode=0o700)
+    open(os.path.join(spoke["path"], "hub.psk"), "w").write(p.generate() + "\n")
+    os.chmod(os.path.join(spoke["path"], "hub.psk"), 0o600)
+    sent, dummy = run(monkeypatch, capsys, name="hub", peers=["spoke"], send=["spoke"],
+                      public_keys={"spoke": SPOKE_PUB}, **hub)
+    r, dummy = run(monkeypatch, capsys, name="spoke", peers=["hub"], receive={"hub": sent["sealed"]["spoke"]}, **spoke)
+    assert r["stored"] == ["hub"] and key_of(spoke, "hub") == key_of(hub, "spoke")
+
+
+@pytest.mark.parametrize("sender,receiver_name,interface", [
+    ("hub", "other", "wg0"),    # opened by a host that was not the addressee
+    ("branch", "spoke", "wg0"),  # claimed to come from another sender
+    ("hub", "spoke", "wg1"),     # another interface
+])
+def test_receive_refuses_a_key_sealed_for_another_pair(hosts, monkeypatch, capsys, sender, receiver_name, interface):
+    hub, spoke = hosts["hub"], hosts["spoke"]
+    sent, dummy = run(monkeypatch, capsys, name="hub", peers=["spoke"], send=["spoke"],
+                      public_keys={"spoke": SPOKE_PUB}, **hub)
+    params = dict(spoke, interface=interface)
+    r, raw = run(monkeypatch, capsys, name=receiver_name, peers=[sender], receive={sender: sent["sealed"]["spoke"]},
+                 **params)
+    assert r["failed"] and "does not authenticate" in r["msg"]
+    assert not os.path.exists(spoke["path"])
+    assert_no_key_in(raw, hub["path"])
+
+
+def test_receive_needs_the_private_key(hosts, monkeypatch, capsys):
+    spoke = hosts["spoke"]
+    os.unlink(spoke["private_key_path"])
+    r, dummy = run(monkeypatch, capsys, name="spoke", peers=["hub"], receive={"hub": "nfpsk1.x"}, **spoke)
+    assert r["failed"] and "cannot read the private key" in r["msg"]
+
+
+def test_regenerate_replaces_the_key(hosts, monkeypatch, capsys):
+    hub = hosts["hub"]
+    first, dummy = run(monkeypatch, capsys, name="hub", peers=["spoke"], send=["spoke"],
+                       public_keys={"spoke": SPOKE_PUB}, **hub)
+    r, dummy = run(monkeypatch, capsys, name="hub", peers=["spoke"], send=["spoke"], regenerate=["spoke"],
+                   public_keys={"spoke": SPOKE_PUB}, **hub)
+    assert r["changed"] and r["created"] == ["spoke"]
+    assert r["fingerprints"]["spoke"] != first["fingerprints"]["spoke"]
+
+
+def test_invalid_file_is_reported_and_replaced_when_sending(hosts, monkeypatch, capsys):
+    hub = hosts["hub"]
+    os.makedirs(hub["path"], mode=0o700)
+    open(os.path.join(hub["path"], "spoke.psk"), "w").write("garbage-secret\n")
+    os.chmod(os.path.join(hub["path"], "spoke.psk"), 0o600)
+    r, raw = run(monkeypatch, capsys, peers=["spoke"], _check=True, **hub)
+    assert r["invalid"] == ["spoke"] and r["fingerprints"] == {"spoke": None} and "garbage" not in raw
+    r, dummy = run(monkeypatch, capsys, name="hub", peers=["spoke"], send=["spoke"],
+                   public_keys={"spoke": SPOKE_PUB}, **hub)
+    assert r["created"] == ["spoke"] and p.is_valid(key_of(hub, "spoke"))
+
+
+def test_check_mode_reports_and_changes_nothing(hosts, monkeypatch, capsys):
+    hub, spoke = hosts["hub"], hosts["spoke"]
+    r, dummy = run(monkeypatch, capsys, _check=True, name="hub", peers=["spoke"], send=["spoke"], public_keys={},
+                   **hub)
+    assert r["changed"] and r["created"] == ["spoke"] and r["sealed"] == {}
+    assert not os.path.exists(hub["path"])
+    r, dummy = run(monkeypatch, capsys, _check=True, name="spoke", peers=["hub"], receive={"hub": ""}, **spoke)
+    assert r["changed"] and r["stored"] == ["hub"] and not os.path.exists(spoke["path"])
+
+
+def test_prune_removes_files_of_peers_no_longer_listed(hosts, monkeypatch, capsys):
+    hub = hosts["hub"]
+    run(monkeypatch, capsys, name="hub", peers=["a", "b"], send=["a", "b"], public_keys={"a": SPOKE_PUB, "b": HUB_PUB},
+        **hub)
+    open(os.path.join(hub["path"], "notes.txt"), "w").write("kept\n")
+    r, dummy = run(monkeypatch, capsys, peers=["a"], _check=True, **hub)
+    assert r["stale"] == ["b"] and r["removed"] == [] and r["changed"] is False
+    r, dummy = run(monkeypatch, capsys, peers=["a"], prune=True, **hub)
+    assert r["changed"] and r["removed"] == ["b"]
+    assert sorted(os.listdir(hub["path"])) == ["a.psk", "notes.txt"]
+    r, dummy = run(monkeypatch, capsys, peers=["a"], prune=True, **hub)
+    assert r["changed"] is False
+
+
+def test_loose_permissions_are_reported_and_fixed(hosts, monkeypatch, capsys):
+    hub = hosts["hub"]
+    run(monkeypatch, capsys, name="hub", peers=["spoke"], send=["spoke"], public_keys={"spoke": SPOKE_PUB}, **hub)
+    os.chmod(os.path.join(hub["path"], "spoke.psk"), 0o644)
+    os.chmod(hub["path"], 0o755)
+    r, dummy = run(monkeypatch, capsys, peers=["spoke"], _check=True, **hub)
+    assert r["loose"] is True and r["changed"] is True
+    assert stat.S_IMODE(os.stat(hub["path"]).st_mode) == 0o755
+    r, dummy = run(monkeypatch, capsys, peers=["spoke"], **hub)
+    assert r["changed"] is True
+    assert stat.S_IMODE(os.stat(os.path.join(hub["path"], "spoke.psk")).st_mode) == 0o600
+    assert stat.S_IMODE(os.stat(hub["path"]).st_mode) == 0o700
+    r, dummy = run(monkeypatch, capsys, peers=["spoke"], _check=True, **hub)
+    assert r["loose"] is False and r["changed"] is False
+
+
+@pytest.mark.parametrize("params,msg", [
+    (dict(peers=["../x"]), "cannot be used as a preshared key file name"),
+    (dict(peers=[], send=["spoke"], name="hub", public_keys={"spoke": SPOKE_PUB}), "must also be listed in peers"),
+    (dict(peers=["spoke"], send=["spoke"], public_keys={"spoke": SPOKE_PUB}), "name (this host's inventory name)"),
+    (dict(peers=["spoke"], send=["spoke"], name="hub", public_keys={}), "no valid WireGuard public key"),
+    (dict(peers=["spoke"], send=["spoke"], name="hub", public_keys={"spoke": "x"}), "no valid WireGuard public key"),
+    (dict(peers=["spoke"], send=["spoke"], receive={"spoke": "x"}, name="hub", public_keys={"spoke": SPOKE_PUB}),
+     "both send and receive"),
+    (dict(peers=["spoke"], regenerate=["spoke"]), "not in send"),
+    (dict(peers=["spoke"], interface="bad/name"), "not a valid interface name"),
+])
+def test_bad_parameters_fail_before_touching_anything(hosts, monkeypatch, capsys, params, msg):
+    base = dict(hosts["hub"])
+    base.update(params)
+    r, dummy = run(monkeypatch, capsys, **base)
+    assert r["failed"] and msg in r["msg"]
+    assert not os.path.exists(hosts["hub"]["path"])
+
+
+def test_received_values_are_masked_in_the_invocation(hosts, monkeypatch, capsys):
+    """receive is no_log: whatever is passed in never comes back in the result."""
+    spoke = hosts["spoke"]
+    marker = "nfpsk1." + "Q" * 128
+    r, raw = run(monkeypatch, capsys, name="spoke", peers=["hub"], receive={"hub": marker}, **spoke)
+    assert r["failed"] and marker not in raw
