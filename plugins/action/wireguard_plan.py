@@ -142,7 +142,8 @@ class ActionModule(ActionBase):
         return out
 
     # ------------------------------------------------------------------ registry
-    def _registry(self, path, interface, names, errors):
+    def _read_registry(self, path, errors):
+        """The whole registry file ``{interface: {host: public key}}``, {} when there is none."""
         if not path or not os.path.exists(path):
             return {}
         try:
@@ -150,9 +151,14 @@ class ActionModule(ActionBase):
         except Exception as exc:  # a broken registry must not hide the plan's own problems
             errors.append('controller: wireguard_key_registry: cannot read %s (%s)' % (path, to_native(exc)))
             return {}
-        if not isinstance(data, dict) or not isinstance(data.get(interface, {}) or {}, dict):
+        if not isinstance(data, dict) or any(not isinstance(v or {}, dict) for v in data.values()):
             errors.append('controller: wireguard_key_registry: %s must map interface -> {host: public key}' % path)
             return {}
+        return {str(iface): dict(hosts or {}) for iface, hosts in data.items()}
+
+    @staticmethod
+    def _registry_keys(data, interface, names, errors, path):
+        """Valid keys of ``interface``; a bad key of a host in the network is an error."""
         keys = {}
         for host, key in (data.get(interface) or {}).items():
             try:
@@ -197,14 +203,17 @@ class ActionModule(ActionBase):
 
         result['changed'] = False
         result['hosts'] = len(plan)
+        interface = next(iter(plan.values()))['interface'] if plan else 'wg0'
+        registry = args['registry'] or self._default_registry(hostvars, names, data)
+        errors = []
+        registry_data = self._read_registry(registry, errors)
+        keys = self._registry_keys(registry_data, interface, set(names), errors, registry)
+        if errors:
+            result.update(failed=True, errors=errors, msg='\n'.join(errors))
+            return result
+        result['registry_path'] = registry
+        result['registry'] = registry_data
         if args['render_dir']:
-            interface = next(iter(plan.values()))['interface'] if plan else 'wg0'
-            registry = args['registry'] or self._default_registry(hostvars, names, data)
-            errors = []
-            keys = self._registry(registry, interface, set(names), errors)
-            if errors:
-                result.update(failed=True, errors=errors, msg='\n'.join(errors))
-                return result
             start = time.monotonic()
             result['rendered'] = self._render(args['render_dir'], plan, keys, data)
             timing['render'] = round(time.monotonic() - start, 3)

@@ -132,6 +132,13 @@ _value:
           when the host needs none). Each prints C(removed) when it removed something.
       type: list
       elements: str
+    cleanup_objects:
+      description:
+        - For each C(cleanup) snippet, in the same order, the object it removes - C(<ipv4|ipv6> <table> <chain>)
+          for iptables chains, C(inet <table>) for nftables tables - as reported by
+          M(netfleet.wireguard.wireguard_host_facts) in its C(firewall) result.
+      type: list
+      elements: str
     guard_ruleset:
       description: The hardened ruleset, only when O(hardening) is given.
       type: str

@@ -266,6 +266,13 @@ def _iptables_hooks(pol):
     return up, down
 
 
+def iptables_objects(interface, families=FAMILIES, kinds=("FWD", "NAT")):
+    """Names of the chains iptables_teardown removes, as ``<family> <table> <chain>``, same order."""
+    check_ifname(interface, "interface")
+    return ["%s %s %s" % (family, "nat" if kind == "NAT" else "filter", iptables_chain(interface, kind).replace("%i", interface))
+            for family in families for kind in kinds]
+
+
 def iptables_teardown(interface, families=FAMILIES, kinds=("FWD", "NAT")):
     """Shell snippets removing every chain this module may have created for ``interface``.
 
@@ -384,10 +391,12 @@ def build_hooks(entry, backend, egress_interface=None, nft_path=None, host=None)
     """wg-quick hook lines for one host.
 
     Returns ``{"post_up", "post_down", "backend", "nft_path", "nft_ruleset", "nft_table",
-    "cleanup"}``. ``nft_ruleset`` is the file content to write at ``nft_path`` (nftables backend
+    "cleanup", "cleanup_objects"}``. ``nft_ruleset`` is the file content to write at ``nft_path`` (nftables backend
     with rules only, else None). ``cleanup`` lists shell snippets that remove what this module
     installs for the interface with the *other* backend, or with either backend when the host
-    needs no rules; each prints ``removed`` when it changed something.
+    needs no rules; each prints ``removed`` when it changed something. ``cleanup_objects`` names,
+    in the same order, the object each snippet removes (``<family> <table> <chain>`` for iptables,
+    ``inet <table>`` for nftables), so a caller that knows what is loaded runs only the needed ones.
     """
     where = "%s: " % host if host else ""
     if backend not in BACKENDS:
@@ -397,24 +406,29 @@ def build_hooks(entry, backend, egress_interface=None, nft_path=None, host=None)
     interface = pol["interface"]
     table = nft_table_name(interface)
     result = {"post_up": [], "post_down": [], "backend": backend, "nft_path": None,
-              "nft_ruleset": None, "nft_table": table, "cleanup": []}
+              "nft_ruleset": None, "nft_table": table, "cleanup": [], "cleanup_objects": []}
     has_rules = bool(pol["forward"] or pol["nat"])
     ipt_cleanup = iptables_teardown(interface)
+    ipt_objects = iptables_objects(interface)
+    nft_object = "inet %s" % table
     nft_cleanup = ("if nft list table inet %s >/dev/null 2>&1; then %s && echo removed; fi"
                    % (table, nft_teardown(interface)))
     if not has_rules:
         result["cleanup"] = ipt_cleanup + [nft_cleanup]
+        result["cleanup_objects"] = ipt_objects + [nft_object]
         return result
     if backend == "iptables":
         result["post_up"], result["post_down"] = _iptables_hooks(pol)
         # chains of a family/kind this plan no longer uses, and the nftables table
         used = {(r["family"], "FWD") for r in pol["forward"]} | {(r["family"], "NAT") for r in pol["nat"]}
-        stale = []
+        stale, stale_objects = [], []
         for family in FAMILIES:
             for kind in ("FWD", "NAT"):
                 if (family, kind) not in used:
                     stale.extend(iptables_teardown(interface, (family,), (kind,)))
+                    stale_objects.extend(iptables_objects(interface, (family,), (kind,)))
         result["cleanup"] = stale + [nft_cleanup]
+        result["cleanup_objects"] = stale_objects + [nft_object]
         return result
     path = nft_path or default_nft_path(interface)
     if not isinstance(path, str) or not path.startswith("/") or any(c.isspace() or c in "'\"\\;$`" for c in path):
@@ -425,6 +439,7 @@ def build_hooks(entry, backend, egress_interface=None, nft_path=None, host=None)
     result["post_up"] = ["nft -f %s" % path]
     result["post_down"] = [nft_teardown(interface)]
     result["cleanup"] = ipt_cleanup
+    result["cleanup_objects"] = ipt_objects
     return result
 
 

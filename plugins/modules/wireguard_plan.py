@@ -37,7 +37,8 @@ options:
     type: str
   registry:
     description:
-      - "Controller-side public key registry (YAML C({interface: {host: public key}})), used only for rendering."
+      - "Controller-side public key registry (YAML C({interface: {host: public key}}))."
+      - Read and validated on every run, returned as RV(registry) and used for rendering.
       - Defaults to C(wireguard_key_registry), else C(.wireguard_public_keys.yml) next to the inventory.
     type: path
   render_dir:
@@ -128,6 +129,18 @@ plan:
           endpoint: 203.0.113.1:51820
           persistent_keepalive: 25
           preshared_key: false
+registry_path:
+  description: The public key registry file read (O(registry) or its default).
+  returned: success
+  type: str
+  sample: inventories/prod/.wireguard_public_keys.yml
+registry:
+  description:
+    - "Content of the registry, C({interface: {host: public key}}); empty when the file does not exist."
+    - A registry that is not such a mapping, or a bad key for a host of the network, fails the task.
+  returned: success
+  type: dict
+  sample: {wg0: {vps: xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg=}}
 hosts:
   description: Number of hosts in the plan.
   returned: success

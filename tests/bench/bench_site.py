@@ -4,10 +4,10 @@
 """Benchmark of playbooks/site.yml on a lab fleet (not a timed test: it prints figures).
 
 Brings a lab fleet (inventories/lab/<fleet>) up from nothing, runs site.yml once (first run) and
-then alternates no-change runs of site.yml with a one-task ``ansible.builtin.ping`` play on the
-same fleet, so both sides see the same machine load. Prints tasks per host (from the play recap)
-for the first and the no-change run, the wall times and the ratio (target: no-change site.yml
-<= 3 x the ping play). The fleet is removed afterwards unless --keep is given.
+then alternates no-change runs of site.yml with a one-task ``ansible.builtin.ping`` play
+(tests/bench/ping.yml) on the same fleet, so both sides see the same machine load. Prints tasks
+per host (from the play recap) for the first and the no-change run, the wall times and the
+ratio (target: no-change site.yml <= 3 x the ping play). The fleet is removed afterwards unless --keep is given.
 
 Needs what `make lab` needs (podman, the lab image, .venv); run it as
     make bench-site [LAB_FLEET=bastion]      or
@@ -76,7 +76,7 @@ def main():
         first = recap(first_out)
         site_times, ping_times, again = [], [], {}
         for dummy in range(args.rounds):
-            took, out = run([os.path.join(BIN, 'ansible'), '-i', inventory, 'wireguard', '-m', 'ansible.builtin.ping'], log)
+            took, out = run([playbook, '-i', inventory, 'tests/bench/ping.yml'], log)
             ping_times.append(took)
             took, out = run([playbook, '-i', inventory, 'playbooks/site.yml'], log)
             site_times.append(took)

@@ -262,6 +262,20 @@ def test_cleanup_targets_only_what_is_unused(topology):
         assert "%s -w %s-N %s" % (family, "-t nat " if chain.endswith("NAT") else "", chain) not in used
 
 
+@pytest.mark.parametrize("topology", sorted(EXPECT))
+@pytest.mark.parametrize("backend", ["iptables", "nftables"])
+def test_cleanup_objects_name_what_each_snippet_removes(topology, backend):
+    hooks = h.build_hooks(case(topology), backend, egress_interface="eth0")
+    assert len(hooks["cleanup_objects"]) == len(hooks["cleanup"])
+    for snippet, obj in zip(hooks["cleanup"], hooks["cleanup_objects"]):
+        if obj.startswith("inet "):
+            assert "nft list table %s " % obj in snippet
+            continue
+        family, table, chain = obj.split()
+        binary = "iptables" if family == "ipv4" else "ip6tables"
+        assert snippet.startswith("if %s -w %s-S %s " % (binary, "-t nat " if table == "nat" else "", chain))
+
+
 def test_cleanup_snippets_report_removal():
     for snippet in h.iptables_teardown("wg0"):
         assert snippet.startswith("if ") and snippet.endswith("echo removed; fi")
