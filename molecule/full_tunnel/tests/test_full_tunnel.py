@@ -84,3 +84,22 @@ def test_ipv6_does_not_leak(node, name):
     assert 'via fd00:131::fe' in n.out('ip -6 route show default')
     dev = n.route_dev(V6_SOMEWHERE, '-6')
     assert dev in ('wg0', ''), 'IPv6 to the internet goes out of %s, not the tunnel' % dev
+
+
+# --- hardened VPS (wireguard_firewall_harden: true) -------------------------------------------
+
+def test_vps_loads_the_hardened_ruleset_and_keeps_it_at_boot(node):
+    vps = node(VPS)
+    ruleset = vps.out('nft list table inet netfleet_guard')
+    assert 'policy drop' in ruleset
+    assert 'udp dport 51820 accept' in ruleset
+    assert vps.out('systemctl is-enabled netfleet-wireguard-guard.service').strip() == 'enabled'
+    assert vps.run('systemctl is-active netfleet-wireguard-guard-rollback.timer').stdout.strip() != 'active'
+
+
+def test_hardened_vps_hides_its_services_from_the_internet(node):
+    # the same service answers through the tunnel (tunnel input is allowed), so a silence from
+    # the internet side is the firewall's doing, not a dead service
+    assert node('ft-client1').whoami(VPS_TUNNEL) == CLIENTS['ft-client1']
+    res = node(INTERNET_NAME).run('nc -n -w 3 %s 8080 </dev/null', VPS_UPSTREAM)
+    assert res.stdout.strip() == '', 'the internet host reached TCP 8080 on the hardened VPS'
