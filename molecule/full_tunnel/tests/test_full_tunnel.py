@@ -10,6 +10,10 @@ the VPS with the VPS's own address.
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 import pytest
 
 VPS = 'ft-vps'
@@ -103,3 +107,27 @@ def test_hardened_vps_hides_its_services_from_the_internet(node):
     assert node('ft-client1').whoami(VPS_TUNNEL) == CLIENTS['ft-client1']
     res = node(INTERNET_NAME).run('nc -n -w 3 %s 8080 </dev/null', VPS_UPSTREAM)
     assert res.stdout.strip() == '', 'the internet host reached TCP 8080 on the hardened VPS'
+
+
+def test_rollback_timer_opens_the_host_when_nothing_disarms_it(node):
+    """Last test of the file: it removes the hardened ruleset, then puts it back."""
+    vps = node(VPS)
+    repo = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..', '..'))
+    inventory = os.environ.get('MOLECULE_INVENTORY_FILE')
+    assert inventory, 'run through molecule verify (MOLECULE_INVENTORY_FILE is not set)'
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=os.path.join(repo, '.cache', 'collections'),
+               ANSIBLE_CONFIG=os.path.join(repo, 'ansible.cfg'))
+    playbook = os.path.join(os.path.dirname(sys.executable), 'ansible-playbook')
+    armed = subprocess.run([playbook, '-i', inventory, os.path.join(repo, 'molecule', 'full_tunnel', 'rollback.yml')],
+                           cwd=repo, env=env, capture_output=True, text=True, check=False)
+    assert armed.returncode == 0, armed.stdout + armed.stderr
+    try:
+        gone = vps.retry('nft list table inet netfleet_guard', ok=lambda res: res.rc != 0)
+        assert gone.rc != 0, 'the rollback timer did not remove the hardened table'
+        assert vps.run('systemctl is-enabled netfleet-wireguard-guard.service').stdout.strip() == 'disabled'
+        # the host is open again: the internet host now reaches the service the ruleset hid
+        assert node(INTERNET_NAME).whoami(VPS_UPSTREAM) == INTERNET
+    finally:
+        vps.run('systemctl enable --now netfleet-wireguard-guard.service')
+        vps.run('systemctl restart netfleet-wireguard-guard.service')
+    assert vps.run('nft list table inet netfleet_guard').rc == 0
