@@ -5,7 +5,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 name: wireguard_psk_decide
 short_description: Decide per pair which host sends its WireGuard preshared key to the other
-version_added: 0.2.0
+version_added: 0.1.0
 author: netfleet engineers (@netfleet)
 description:
   - Takes the preshared key fingerprints each host reported (M(netfleet.wireguard.wireguard_psk)) and
@@ -14,7 +14,7 @@ description:
     involved.
   - "Per pair, C(low) being the host whose name sorts first: both hosts hold the same key - nothing;
     one holds a key - it sends it to the other; neither - C(low) creates one and sends it; they hold
-    different keys - C(low)'s is kept and sent to the other (the pair is listed in C(notes))."
+    different keys - the key of C(low) is kept and sent to the other (the pair is listed in C(notes))."
   - A host of the run without a key whose peer is not in the run cannot get one; that is reported in
     C(errors) under the host, naming the peer and C(wireguard_preshared_keys).
   - Pure computation on the controller; the logic lives in the collection's C(_psk) module_utils.

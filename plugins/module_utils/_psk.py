@@ -236,7 +236,7 @@ def decide(plan: dict, status: dict, present: list, rotate: bool = False) -> dic
                 notes.append("%s-%s: preshared key copied from %s to %s" % (low, high, high, low))
             else:
                 transfer(low, high)
-                notes.append("%s-%s: the two hosts held different preshared keys; repaired with %s's"
+                notes.append("%s-%s: the two hosts held different preshared keys; repaired with the key of %s"
                              % (low, high, low))
             continue
         here, away = (low, high) if low_in else (high, low)

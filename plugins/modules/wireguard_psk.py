@@ -8,7 +8,7 @@ DOCUMENTATION = r"""
 ---
 module: wireguard_psk
 short_description: Keep the per-peer WireGuard preshared keys of a host, moving them only sealed
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - Manages the preshared keys (PSK) a host shares with some of its peers, one file per peer,
     C(<path>/<peer>.psk) (mode C(0600), directory C(0700), owner C(root)).

@@ -9,6 +9,7 @@ order and leave the network converged after each step.
 from __future__ import annotations
 
 import base64
+import hashlib
 import os
 import subprocess
 import time
@@ -19,6 +20,7 @@ import testinfra
 
 HUB, SPOKE = "nfdefault-hub", "nfdefault-spoke"
 HUB_IP, SPOKE_IP, PHONE_IP = "10.77.0.1", "10.77.0.2", "10.77.0.50"
+PSK_DIR = "/etc/wireguard/wg0.psk.d"
 REPO = Path(__file__).resolve().parents[3]
 SITE = REPO / "playbooks" / "site.yml"
 
@@ -84,6 +86,33 @@ def fresh_public_key():
     return base64.b64encode(pub).decode()
 
 
+def running_psks(host):
+    """{peer public key: preshared key or '(none)'} of the running interface (never printed)."""
+    return dict(line.split("\t") for line in host.check_output("wg show wg0 preshared-keys").splitlines())
+
+
+def psk_file(host, peer):
+    return host.check_output("cat %s/%s.psk" % (PSK_DIR, peer)).strip()
+
+
+def fingerprint(key):
+    return hashlib.sha256(key.encode()).hexdigest()[:12]
+
+
+def assert_psks_agree(hub, spoke):
+    """Both hosts run the same non-empty preshared key for each other, the one in their files.
+
+    Only booleans and fingerprints reach the assertion messages, never a key.
+    """
+    hub_key, spoke_key = hub.check_output("wg show wg0 public-key"), spoke.check_output("wg show wg0 public-key")
+    on_hub, on_spoke = running_psks(hub)[spoke_key], running_psks(spoke)[hub_key]
+    assert on_hub != "(none)" and on_spoke != "(none)", "no preshared key on the running interface"
+    same = on_hub == on_spoke
+    assert same, "hub and spoke run different preshared keys (%s vs %s)" % (fingerprint(on_hub), fingerprint(on_spoke))
+    assert psk_file(hub, SPOKE) == on_hub and psk_file(spoke, HUB) == on_spoke, "running key is not the file's"
+    return on_hub
+
+
 # ----------------------------------------------------------------------------- basic state
 
 @pytest.mark.parametrize("name", [HUB, SPOKE])
@@ -94,6 +123,22 @@ def test_key_and_config_files_are_root_only(name):
         assert f.exists and f.user == "root" and f.group == "root"
         assert f.mode == 0o600, "%s on %s has mode %o" % (path, name, f.mode)
     assert host.service("wg-quick@wg0").is_enabled
+
+
+@pytest.mark.parametrize("name,peer", [(HUB, SPOKE), (SPOKE, HUB)])
+def test_preshared_key_files_are_root_only(name, peer):
+    host = testinfra.get_host("podman://" + name)
+    d = host.file(PSK_DIR)
+    assert d.is_directory and d.user == "root" and d.group == "root" and d.mode == 0o700
+    assert host.check_output("ls -A %s" % PSK_DIR).split() == [peer + ".psk"]
+    f = host.file("%s/%s.psk" % (PSK_DIR, peer))
+    assert f.user == "root" and f.group == "root" and f.mode == 0o600, "%s on %s has mode %o" % (f.path, name, f.mode)
+
+
+def test_hub_and_spoke_run_the_same_preshared_key(hub, spoke):
+    assert_psks_agree(hub, spoke)
+    for host in (hub, spoke):
+        assert host.check_output("grep -c '^PresharedKey = ' /etc/wireguard/wg0.conf") == "1"
 
 
 def test_handshake_and_ping_through_tunnel(hub, spoke):
@@ -135,7 +180,15 @@ def test_adding_a_peer_is_live_without_packet_loss_and_vvv_shows_no_key(hub, spo
     assert PHONE_IP + "/32" in spoke.check_output("wg show wg0 allowed-ips")
     for host in (hub, spoke):
         private = host.check_output("cat /etc/wireguard/wg0.key").strip()
-        assert len(private) == 44 and private not in out, "private key in -vvv output"
+        leaked = private in out
+        assert len(private) == 44 and not leaked, "private key in -vvv output"
+    for host, peer in ((hub, SPOKE), (spoke, HUB)):
+        psk = psk_file(host, peer)
+        leaked = psk in out
+        assert len(psk) == 44 and not leaked, "preshared key in -vvv output"
+    # the phone (external peer) has no preshared key, the spoke keeps its own
+    assert running_psks(hub)[phone_key] == "(none)"
+    assert_psks_agree(hub, spoke)
 
 
 def test_wrong_key_breaks_tunnel_and_limit_run_repairs_it_live_leaving_other_host_alone(hub, spoke):
@@ -168,3 +221,65 @@ def test_a_config_that_fails_to_come_up_is_rolled_back(hub, spoke):
     assert hub.check_output("cat /etc/wireguard/wg0.conf") == good
     assert wg_peers(hub) == peers
     assert ping_ok(spoke, HUB_IP, within=25), "old tunnel does not pass traffic after the rollback"
+
+
+# ----------------------------------------------------------------------------- preshared keys
+
+def test_differing_preshared_keys_are_repaired_live_with_the_first_hosts_key(hub, spoke):
+    """The spoke's key file is replaced by hand: the next run puts the hub's key (first by name)
+    back on the spoke and into its running interface, without restarting either interface."""
+    before = assert_psks_agree(hub, spoke)
+    identities = wg_identity(hub), wg_identity(spoke)
+    spoke.check_output("wg genpsk > %s/%s.psk" % (PSK_DIR, HUB))
+    tampered = psk_file(spoke, HUB)
+    # --check --diff first: it sees the repair coming, changes nothing and shows no key
+    rc, out = converge("--check", "--diff", "-vvv")
+    assert "repaired with the key of %s" % HUB in " ".join(out.split()), out[-3000:]
+    for key in (before, tampered):
+        leaked = key in out
+        assert not leaked, "preshared key in --check --diff -vvv output"
+    unchanged = psk_file(spoke, HUB) == tampered
+    assert unchanged, "check mode changed the key file"
+    rc, out = converge()
+    note = "%s-%s: the two hosts held different preshared keys; repaired with the key of %s" % (HUB, SPOKE, HUB)
+    assert note in " ".join(out.split()), out[-3000:]
+    after = assert_psks_agree(hub, spoke)
+    kept = after == before
+    assert kept, "the hub's key was not the one kept"
+    assert (wg_identity(hub), wg_identity(spoke)) == identities, "an interface was restarted"
+    assert ping_ok(spoke, HUB_IP, within=15)
+    assert spoke.file("%s/%s.psk" % (PSK_DIR, HUB)).mode == 0o600
+
+
+def test_turning_preshared_keys_off_and_on_is_live(hub, spoke):
+    identities = wg_identity(hub), wg_identity(spoke)
+    converge("-e", '{"wireguard_preshared_keys": false}')
+    assert set(running_psks(hub).values()) == {"(none)"} and set(running_psks(spoke).values()) == {"(none)"}
+    assert "PresharedKey" not in hub.check_output("cat /etc/wireguard/wg0.conf")
+    assert ping_ok(spoke, HUB_IP, within=15)
+    # back on: both files are still there and agree, so nothing is sealed or written, only applied
+    rc, out = converge()
+    assert "preshared key copied" not in out and "new preshared key" not in out
+    assert_psks_agree(hub, spoke)
+    assert (wg_identity(hub), wg_identity(spoke)) == identities, "an interface was restarted"
+    assert ping_ok(spoke, HUB_IP, within=15)
+
+
+def test_limit_without_the_peer_fails_before_any_change_when_no_key_can_be_agreed(hub, spoke):
+    """--limit hub with the hub's key file gone: the pair's key cannot come from the spoke (not in
+    the run), so the run fails in the pre-flight, naming host, peer and variable, and changes nothing."""
+    conf = hub.check_output("sha256sum /etc/wireguard/wg0.conf")
+    running = fingerprint(running_psks(hub)[spoke.check_output("wg show wg0 public-key")])
+    hub.check_output("mv %s/%s.psk /root/psk.bak" % (PSK_DIR, SPOKE))
+    try:
+        rc, out = converge("--limit", HUB, expect_ok=False)
+        assert rc != 0
+        message = "%s: wireguard_preshared_keys: the pair %s-%s needs a preshared key, %s has none and %s is not " \
+                  "in this run" % (HUB, HUB, SPOKE, HUB, SPOKE)
+        assert message in " ".join(out.split()), out[-3000:]
+        assert hub.check_output("sha256sum /etc/wireguard/wg0.conf") == conf
+        assert not hub.file("%s/%s.psk" % (PSK_DIR, SPOKE)).exists, "a key was created anyway"
+        assert fingerprint(running_psks(hub)[spoke.check_output("wg show wg0 public-key")]) == running
+    finally:
+        hub.check_output("mv /root/psk.bak %s/%s.psk" % (PSK_DIR, SPOKE))
+    assert_psks_agree(hub, spoke)

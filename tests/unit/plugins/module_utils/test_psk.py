@@ -196,7 +196,7 @@ AB = {("a", "b")}
     (None, None, "ab", False, {"send": ["b"]}, {"receive": ["a"]}, None, "created on a"),
     (FA, None, "ab", False, {"send": ["b"]}, {"receive": ["a"]}, None, "copied from a to b"),
     (None, FB, "ab", False, {"receive": ["b"]}, {"send": ["a"]}, None, "copied from b to a"),
-    (FA, FB, "ab", False, {"send": ["b"]}, {"receive": ["a"]}, None, "repaired with a's"),
+    (FA, FB, "ab", False, {"send": ["b"]}, {"receive": ["a"]}, None, "repaired with the key of a"),
     (FA, FA, "ab", True, {"send": ["b"], "regenerate": ["b"]}, {"receive": ["a"]}, None, "rotation"),
     (None, None, "ab", True, {"send": ["b"], "regenerate": ["b"]}, {"receive": ["a"]}, None, "rotation"),
     # one side outside the run (--limit)

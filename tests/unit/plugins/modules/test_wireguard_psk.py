@@ -19,7 +19,8 @@ from ansible_collections.netfleet.wireguard.plugins.modules import wireguard_psk
 OWNER = dict(owner=str(os.getuid()), group=str(os.getgid()))
 HUB_PRIV = x.encode_key(x.clamp(bytes(range(1, 33))))
 SPOKE_PRIV = x.encode_key(x.clamp(bytes(range(3, 35))))
-HUB_PUB, SPOKE_PUB = x.public_key_b64(HUB_PRIV), x.public_key_b64(SPOKE_PRIV)
+HUB_PUB = x.public_key_b64(HUB_PRIV)
+SPOKE_PUB = x.public_key_b64(SPOKE_PRIV)
 
 
 def run(monkeypatch, capsys, _check=False, **params):
