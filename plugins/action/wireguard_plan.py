@@ -203,6 +203,7 @@ class ActionModule(ActionBase):
 
         result['changed'] = False
         result['hosts'] = len(plan)
+        result['preshared_keys'] = any(peer.get('preshared_key') for entry in plan.values() for peer in entry['peers'])
         interface = next(iter(plan.values()))['interface'] if plan else 'wg0'
         registry = args['registry'] or self._default_registry(hostvars, names, data)
         errors = []

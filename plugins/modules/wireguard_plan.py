@@ -141,6 +141,10 @@ registry:
   returned: success
   type: dict
   sample: {wg0: {vps: xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg=}}
+preshared_keys:
+  description: Whether any pair of the network uses a preshared key (C(wireguard_preshared_keys)).
+  returned: success
+  type: bool
 hosts:
   description: Number of hosts in the plan.
   returned: success

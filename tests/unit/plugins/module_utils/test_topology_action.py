@@ -129,3 +129,42 @@ def test_template_errors_name_host_and_variable(tmp_path):
     proc = _render(inv, str(tmp_path / 'out'), tmp_path)
     assert proc.returncode != 0
     assert 'a: wireguard_endpoint: cannot be templated' in proc.stdout + proc.stderr
+
+
+RESULT_PLAYBOOK = """
+- hosts: localhost
+  gather_facts: false
+  tasks:
+    - netfleet.wireguard.wireguard_plan:
+        group: wireguard
+      register: result
+    - ansible.builtin.copy:
+        content: "{{ result | to_json }}"
+        dest: "{{ out }}"
+        mode: "0644"
+"""
+
+
+def test_result_carries_the_validated_registry_and_the_preshared_key_flag(tmp_path):
+    """site.yml takes the registry from here (one reader) and includes the PSK tasks only when used."""
+    inv = two_gateways(tmp_path, '192.0.2.1')
+    key_a = 'YWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWE='
+    registry = os.path.join(inv, '.wireguard_public_keys.yml')
+    write(registry, 'wg0:\n  a: %s\nwg9:\n  elsewhere: %s\n' % (key_a, key_a))
+    pb = str(tmp_path / 'pb.yml')
+    write(pb, RESULT_PLAYBOOK)
+    env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(REPO, 'ansible.cfg'), ANSIBLE_NOCOLOR='1')
+    results = {}
+    for psk in ('false', 'true'):
+        out = str(tmp_path / ('result-%s.json' % psk))
+        proc = subprocess.run([os.path.join(os.path.dirname(sys.executable), 'ansible-playbook'), '-i', inv, pb,
+                               '-e', 'out=%s' % out, '-e', 'wireguard_preshared_keys=%s' % psk],
+                              cwd=REPO, env=env, capture_output=True, text=True, timeout=300, check=False)
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        with open(out, encoding='utf-8') as handle:
+            results[psk] = json.load(handle)
+    # the whole file comes back (other interfaces too, so the keys role can write it back intact)
+    assert results['false']['registry'] == {'wg0': {'a': key_a}, 'wg9': {'elsewhere': key_a}}
+    assert os.path.samefile(results['false']['registry_path'], registry)
+    assert results['false']['preshared_keys'] is False
+    assert results['true']['preshared_keys'] is True
