@@ -29,6 +29,14 @@ options:
     description: Host name used in error messages.
     type: str
     default: this host
+  pending:
+    description:
+      - Peers whose key pair is created later in the run (check mode on a first run). They get a
+        placeholder key (valid syntax, different per peer) and C(pending=true) instead of an error,
+        so the rest of the configuration can be previewed.
+    type: list
+    elements: str
+    default: []
 """
 
 EXAMPLES = r"""
@@ -39,7 +47,7 @@ EXAMPLES = r"""
 
 RETURN = r"""
 _value:
-  description: The peers, each with C(public_key) filled in.
+  description: The peers, each with C(public_key) filled in (and C(pending=true) on placeholder keys).
   type: list
   elements: dict
 """
@@ -48,9 +56,9 @@ from ansible.errors import AnsibleFilterError
 from ansible_collections.netfleet.wireguard.plugins.module_utils._peerkeys import join_peer_keys
 
 
-def wireguard_peer_keys(peers, keys, host="this host"):
+def wireguard_peer_keys(peers, keys, host="this host", pending=None):
     try:
-        return join_peer_keys(peers, keys, host)
+        return join_peer_keys(peers, keys, host, pending=tuple(pending or ()))
     except ValueError as exc:
         raise AnsibleFilterError(str(exc)) from None
 

@@ -4,14 +4,28 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+
 from ._x25519 import is_valid_key
 
 
-def join_peer_keys(peers, keys, host="this host"):
+def placeholder_key(name):
+    """Stand-in public key for a peer whose key pair does not exist yet (check mode preview).
+
+    Valid WireGuard key syntax, different per peer name, and never a real host's key.
+    """
+    digest = hashlib.sha256(("netfleet.wireguard placeholder public key of %s" % name).encode("utf-8")).digest()
+    return base64.b64encode(digest).decode("ascii")
+
+
+def join_peer_keys(peers, keys, host="this host", pending=()):
     """Return copies of ``peers`` with ``public_key`` filled from ``keys`` (peer name -> key).
 
-    A peer's own non-empty ``public_key`` (external peers) wins. Raises ValueError naming the host
-    and every peer without a usable key.
+    A peer's own non-empty ``public_key`` (external peers) wins. A peer named in ``pending`` whose
+    key is not known yet (its host creates it on the first real run) gets ``placeholder_key`` and
+    ``pending: true``, so check mode can preview the rest of the configuration. Raises ValueError
+    naming the host and every other peer without a usable key.
     """
     if not isinstance(peers, (list, tuple)):
         raise ValueError("%s: peers must be a list" % host)
@@ -23,6 +37,10 @@ def join_peer_keys(peers, keys, host="this host"):
         if not isinstance(peer, dict) or "name" not in peer:
             raise ValueError("%s: every peer needs a name" % host)
         key = peer.get("public_key") or keys.get(peer["name"])
+        if not key and peer["name"] in pending:
+            joined = dict(peer, public_key=placeholder_key(peer["name"]), pending=True)
+            out.append(joined)
+            continue
         if not key:
             missing.append(str(peer["name"]))
             continue

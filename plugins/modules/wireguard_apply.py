@@ -86,7 +86,10 @@ options:
 attributes:
   check_mode:
     support: full
-    details: Reports the action that would be taken and the masked diff without touching anything.
+    details:
+      - Reports the action that would be taken and the masked diff without touching anything.
+      - Before the first real run, when the private key file does not exist yet, the diff is
+        computed with a stand-in key (masked like any key) and RV(preview) says so.
   diff_mode:
     support: full
     details: Both sides of the diff have secrets replaced by V(<redacted>).
@@ -179,8 +182,12 @@ path:
   type: str
   sample: /etc/wireguard/wg0.conf
 public_key:
-  description: Public key of the interface.
+  description: Public key of the interface (null in a check-mode preview without a key file).
   returned: always
+  type: str
+preview:
+  description: Why the check-mode result is a preview with a stand-in private key.
+  returned: in check mode, when the private key file does not exist yet
   type: str
 preshared_keys:
   description:
@@ -203,6 +210,8 @@ from ansible_collections.netfleet.wireguard.plugins.module_utils._x25519 import 
 
 # stands in for a preshared key that does not exist yet, in check mode only (masked in diffs)
 _PENDING_PSK = encode_key(b"\x01" * 32)
+# stands in for a private key that the keys role creates on the first real run (check mode only)
+PREVIEW_PRIVATE_KEY = encode_key(b"\x02" * 32)
 
 
 class ApplyError(Exception):
@@ -439,8 +448,13 @@ def main():
             private_key = handle.read(4096).decode("ascii", "replace").strip()
         public_key = public_key_b64(private_key)
     except OSError as exc:
-        module.fail_json(msg="cannot read the private key %s (%s); run netfleet.wireguard.wireguard_keypair "
-                             "first" % (key_path, exc.strerror or exc), **result)
+        if not (module.check_mode and not os.path.lexists(key_path)):
+            module.fail_json(msg="cannot read the private key %s (%s); run netfleet.wireguard.wireguard_keypair "
+                                 "first" % (key_path, exc.strerror or exc), **result)
+        # check mode before the first real run: the keys role creates the key then. Preview with a
+        # stand-in (the diff masks PrivateKey anyway) and say so.
+        private_key, public_key = PREVIEW_PRIVATE_KEY, None
+        result["preview"] = "%s does not exist yet; the preview uses a stand-in private key" % key_path
     except ValueError as exc:
         module.fail_json(msg="%s does not hold a valid private key: %s" % (key_path, exc), **result)
     result["public_key"] = public_key

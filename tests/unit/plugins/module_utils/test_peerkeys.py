@@ -39,3 +39,18 @@ def test_filter_wraps_errors():
 def test_bad_shapes(peers, keys):
     with pytest.raises(ValueError):
         join_peer_keys(peers, keys)
+
+
+def test_pending_peers_get_distinct_placeholder_keys_and_others_still_fail():
+    from ansible_collections.netfleet.wireguard.plugins.module_utils._peerkeys import placeholder_key
+    from ansible_collections.netfleet.wireguard.plugins.module_utils._x25519 import is_valid_key
+    peers = [{"name": "a"}, {"name": "b"}, {"name": "c"}]
+    out = join_peer_keys(peers, {"c": K1}, "hub", pending=("a", "b"))
+    assert [p.get("pending", False) for p in out] == [True, True, False]
+    assert out[0]["public_key"] == placeholder_key("a") != out[1]["public_key"] == placeholder_key("b")
+    assert all(is_valid_key(p["public_key"]) for p in out) and out[2]["public_key"] == K1
+    # a known key wins over the placeholder; a peer not pending and without key still fails
+    assert join_peer_keys([{"name": "a"}], {"a": K2}, "hub", pending=("a",))[0] == {"name": "a", "public_key": K2}
+    with pytest.raises(ValueError, match="hub: no public key known for peer.s. b"):
+        join_peer_keys(peers, {"c": K1}, "hub", pending=("a",))
+    assert wireguard_peer_keys(peers, {"c": K1}, "hub", pending=["a", "b"]) == out

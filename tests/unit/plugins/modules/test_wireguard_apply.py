@@ -424,3 +424,18 @@ def test_rollback_restores_the_preshared_key(env, monkeypatch, capsys, psk_dir):
                   {K1: "a"})
     assert r["failed"] and r["action"] == "rolled_back"
     assert open(conf).read() == good and running_psk(system, K1) == PSK_A
+
+
+def test_check_mode_before_the_first_run_previews_with_a_stand_in_key(env, monkeypatch, capsys, tmp_path):
+    system, conf, dummy = env
+    missing = str(tmp_path / "not-yet.key")
+    env = (system, conf, missing)
+    r = apply(env, monkeypatch, capsys, BASE, check=True, diff=True)
+    assert r["changed"] and r["action"] == "started" and r["public_key"] is None
+    assert "does not exist yet" in r["preview"]
+    assert "PrivateKey = <redacted>" in r["diff"]["after"] and K1 in r["diff"]["after"]
+    assert wireguard_apply.PREVIEW_PRIVATE_KEY not in json.dumps(r)
+    assert not __import__("os").path.exists(conf) and system.starts == 0
+    # outside check mode a missing key is still an error
+    failed = apply(env, monkeypatch, capsys, BASE)
+    assert failed["failed"] and "cannot read the private key" in failed["msg"]
