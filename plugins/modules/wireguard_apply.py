@@ -200,12 +200,12 @@ preshared_keys:
 
 import ipaddress
 import os
-import tempfile
 import time
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.netfleet.wireguard.plugins.module_utils import _psk as psk
 from ansible_collections.netfleet.wireguard.plugins.module_utils import _wgconf as wgconf
+from ansible_collections.netfleet.wireguard.plugins.module_utils._secretfile import write_secret
 from ansible_collections.netfleet.wireguard.plugins.module_utils._x25519 import encode_key, public_key_b64
 
 # stands in for a preshared key that does not exist yet, in check mode only (masked in diffs)
@@ -328,24 +328,6 @@ class Host:
     def syncconf(self, cfg):
         self.run([self.wg, "syncconf", self.interface, "/dev/stdin"], data=wgconf.strip(cfg),
                  what="wg syncconf")
-
-
-def write_file(path, text):
-    directory = os.path.dirname(path) or "."
-    if not os.path.isdir(directory):
-        os.makedirs(directory, mode=0o700)
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".%s." % os.path.basename(path))
-    try:
-        os.fchmod(fd, 0o600)
-        with os.fdopen(fd, "w") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.rename(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
 
 
 def verify(host, cfg, public_key):
@@ -523,7 +505,7 @@ def main():
         if action == "restarted" or (action == "started" and link is not None):
             host.down(have_file=old_text is not None)
         if file_changed:
-            write_file(path, new_text)
+            write_secret(path, new_text)
         if action in ("started", "restarted"):
             host.up()
         elif action == "live":
@@ -558,7 +540,7 @@ def rollback(host, action, old_text, old_cfg, new_cfg, public_key, table, routes
             # stop what the new file started (its own PostDown hooks) before the old file returns
             host.down(have_file=True)
         if old_text is not None:
-            write_file(host.path, old_text)
+            write_secret(host.path, old_text)
         elif os.path.exists(host.path):
             os.unlink(host.path)
         if action == "live":

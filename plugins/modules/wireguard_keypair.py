@@ -93,9 +93,9 @@ path:
 
 import os
 import re
-import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.netfleet.wireguard.plugins.module_utils._secretfile import write_secret
 from ansible_collections.netfleet.wireguard.plugins.module_utils._x25519 import (
     encode_key,
     generate_private_key,
@@ -106,24 +106,13 @@ _IFNAME = re.compile(r"^[a-zA-Z0-9_=+.-]{1,15}$")
 
 
 def _write_key(module, path, owner, group):
-    directory = os.path.dirname(path) or "."
-    if not os.path.isdir(directory):
-        os.makedirs(directory, mode=0o700)
     key = encode_key(generate_private_key())
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".wgkey-")
-    try:
-        os.fchmod(fd, 0o600)
-        with os.fdopen(fd, "w") as handle:
-            handle.write(key + "\n")
-            handle.flush()
-            os.fsync(handle.fileno())
+
+    def own(tmp):
         module.set_owner_if_different(tmp, owner, False)
         module.set_group_if_different(tmp, group, False)
-        os.rename(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+
+    write_secret(path, key + "\n", prefix=".wgkey-", prepare=own)
     return public_key_b64(key)
 
 

@@ -195,10 +195,10 @@ import os
 import pwd
 import re
 import stat
-import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.netfleet.wireguard.plugins.module_utils import _psk as psk
+from ansible_collections.netfleet.wireguard.plugins.module_utils._secretfile import write_secret
 from ansible_collections.netfleet.wireguard.plugins.module_utils._x25519 import is_valid_key
 
 _IFNAME = re.compile(r"^[a-zA-Z0-9_=+.-]{1,15}$")
@@ -241,21 +241,13 @@ def _tighten(module, path, mode, owner, group):
 
 
 def _write(module, directory, peer, key, owner, group):
-    path = os.path.join(directory, psk.file_name(peer))
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".psk-")
-    try:
-        os.fchmod(fd, 0o600)
-        with os.fdopen(fd, "w") as handle:
-            handle.write(key + "\n")
-            handle.flush()
-            os.fsync(handle.fileno())
-        module.set_owner_if_different(tmp, owner, False)
-        module.set_group_if_different(tmp, group, False)
-        os.rename(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    write_secret(os.path.join(directory, psk.file_name(peer)), key + "\n", prefix=".psk-",
+                 prepare=lambda tmp: _own(module, tmp, owner, group))
+
+
+def _own(module, path, owner, group):
+    module.set_owner_if_different(path, owner, False)
+    module.set_group_if_different(path, group, False)
 
 
 def main():

@@ -10,11 +10,12 @@ import stat
 import pytest
 
 from ansible.module_utils import basic
-from ansible.module_utils.common.text.converters import to_bytes
 
 from ansible_collections.netfleet.wireguard.plugins.module_utils import _wgconf as w
 from ansible_collections.netfleet.wireguard.plugins.module_utils import _x25519 as x
 from ansible_collections.netfleet.wireguard.plugins.modules import wireguard_apply
+
+from module_runner import run_main
 
 PRIV = x.encode_key(x.clamp(bytes(range(32))))
 PUB = x.public_key_b64(PRIV)
@@ -165,13 +166,9 @@ def apply(env, monkeypatch, capsys, content, check=False, diff=False, **extra):
     system, conf, key = env
     args = dict(interface="wg0", content=content, path=conf, private_key_path=key, service_manager="systemd",
                 _ansible_check_mode=check, _ansible_diff=diff, **extra)
-    monkeypatch.setattr(basic, "_ANSIBLE_ARGS", to_bytes(json.dumps({"ANSIBLE_MODULE_ARGS": args})))
-    monkeypatch.setattr(basic, "_ANSIBLE_PROFILE", "legacy", raising=False)
-    with pytest.raises(SystemExit):
-        wireguard_apply.main()
-    out = capsys.readouterr().out
+    result, out = run_main(monkeypatch, capsys, wireguard_apply.main, args)
     assert PRIV not in out, "private key leaked into module output"
-    return json.loads(out)
+    return result
 
 
 def test_first_apply_starts_and_writes_full_file(env, monkeypatch, capsys):

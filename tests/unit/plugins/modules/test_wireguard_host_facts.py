@@ -4,26 +4,17 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import os
-
-import pytest
-
-from ansible.module_utils import basic
-from ansible.module_utils.common.text.converters import to_bytes
 
 from ansible_collections.netfleet.wireguard.plugins.module_utils import _x25519 as x
 from ansible_collections.netfleet.wireguard.plugins.modules import wireguard_host_facts
 
+from module_runner import run_main
+
 
 def run(monkeypatch, capsys, **params):
     args = dict(params, _ansible_check_mode=params.pop("_check", False))
-    monkeypatch.setattr(basic, "_ANSIBLE_ARGS", to_bytes(json.dumps({"ANSIBLE_MODULE_ARGS": args})))
-    monkeypatch.setattr(basic, "_ANSIBLE_PROFILE", "legacy", raising=False)
-    with pytest.raises(SystemExit):
-        wireguard_host_facts.main()
-    out = capsys.readouterr().out
-    return json.loads(out), out
+    return run_main(monkeypatch, capsys, wireguard_host_facts.main, args)
 
 
 def test_reports_files_keys_and_never_the_private_key(tmp_path, monkeypatch, capsys):

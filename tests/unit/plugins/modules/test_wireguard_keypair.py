@@ -2,17 +2,13 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 from __future__ import annotations
 
-import json
 import os
 import stat
 
-import pytest
-
-from ansible.module_utils import basic
-from ansible.module_utils.common.text.converters import to_bytes
-
 from ansible_collections.netfleet.wireguard.plugins.module_utils import _x25519 as x
 from ansible_collections.netfleet.wireguard.plugins.modules import wireguard_keypair
+
+from module_runner import run_main
 
 ME = os.getuid()
 OWNER = dict(owner=str(ME), group=str(os.getgid()))
@@ -22,12 +18,7 @@ def run(monkeypatch, capsys, **params):
     check = params.pop("_check", False)
     params.update(OWNER)
     args = dict(params, _ansible_check_mode=check)
-    monkeypatch.setattr(basic, "_ANSIBLE_ARGS", to_bytes(json.dumps({"ANSIBLE_MODULE_ARGS": args})))
-    monkeypatch.setattr(basic, "_ANSIBLE_PROFILE", "legacy", raising=False)
-    with pytest.raises(SystemExit):
-        wireguard_keypair.main()
-    out = capsys.readouterr().out
-    return json.loads(out), out
+    return run_main(monkeypatch, capsys, wireguard_keypair.main, args)
 
 
 def test_creates_key_0600_and_returns_only_public_key(tmp_path, monkeypatch, capsys):

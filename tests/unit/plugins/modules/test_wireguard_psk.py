@@ -3,18 +3,16 @@
 """wireguard_psk on a temporary directory: report, create, seal, receive, prune, never print a key."""
 from __future__ import annotations
 
-import json
 import os
 import stat
 
 import pytest
 
-from ansible.module_utils import basic
-from ansible.module_utils.common.text.converters import to_bytes
-
 from ansible_collections.netfleet.wireguard.plugins.module_utils import _psk as p
 from ansible_collections.netfleet.wireguard.plugins.module_utils import _x25519 as x
 from ansible_collections.netfleet.wireguard.plugins.modules import wireguard_psk
+
+from module_runner import run_main
 
 OWNER = dict(owner=str(os.getuid()), group=str(os.getgid()))
 HUB_PRIV = x.encode_key(x.clamp(bytes(range(1, 33))))
@@ -26,12 +24,7 @@ SPOKE_PUB = x.public_key_b64(SPOKE_PRIV)
 def run(monkeypatch, capsys, _check=False, **params):
     params = dict(OWNER, **params)
     args = dict(params, _ansible_check_mode=_check)
-    monkeypatch.setattr(basic, "_ANSIBLE_ARGS", to_bytes(json.dumps({"ANSIBLE_MODULE_ARGS": args})))
-    monkeypatch.setattr(basic, "_ANSIBLE_PROFILE", "legacy", raising=False)
-    with pytest.raises(SystemExit):
-        wireguard_psk.main()
-    out = capsys.readouterr().out
-    return json.loads(out), out
+    return run_main(monkeypatch, capsys, wireguard_psk.main, args)
 
 
 @pytest.fixture
