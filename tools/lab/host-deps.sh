@@ -19,6 +19,8 @@ PACKAGES=(
     debootstrap   # builds the Debian image without a registry
     nftables      # unit tests run the generated firewall hooks in network namespaces
     shellcheck    # ansible-test sanity's shellcheck test (skipped without it)
+    wireguard-tools  # module tests run wg/wg-quick on real interfaces in network namespaces
+    wireguard-go     # the userspace WireGuard those tests use (this kernel has no module)
     make
     git
     python3-venv
