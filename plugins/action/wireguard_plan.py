@@ -26,6 +26,7 @@ from ansible.errors import AnsibleActionFail
 from ansible.module_utils.common.text.converters import to_native
 from ansible.plugins.action import ActionBase
 
+from ansible_collections.netfleet.wireguard.plugins.module_utils import _hooks, _hostplan, _renderdir
 from ansible_collections.netfleet.wireguard.plugins.module_utils._addr import parse_public_key
 from ansible_collections.netfleet.wireguard.plugins.module_utils._render import render_conf
 from ansible_collections.netfleet.wireguard.plugins.module_utils._topology import PlanError, build_plan
@@ -37,14 +38,17 @@ HINT = '__wireguard_has_ipv6'
 class ActionModule(ActionBase):
     TRANSFERS_FILES = False
     _requires_connection = False
-    _VALID_ARGS = frozenset(('group', 'registry', 'render_dir', 'return_plan', 'fast_hostvars'))
+    _VALID_ARGS = frozenset(('group', 'registry', 'render_dir', 'render_host_facts', 'return_plan', 'fast_hostvars',
+                             'play_hosts'))
 
     ARGSPEC = {
         'group': {'type': 'str'},
         'registry': {'type': 'path'},
         'render_dir': {'type': 'path'},
+        'render_host_facts': {'type': 'bool', 'default': False},
         'return_plan': {'type': 'bool', 'default': True},
         'fast_hostvars': {'type': 'bool', 'default': True},
+        'play_hosts': {'type': 'list', 'elements': 'str'},
     }
 
     # ------------------------------------------------------------------ variables
@@ -182,6 +186,9 @@ class ActionModule(ActionBase):
         names = sorted(set(groups[group]))
         hostvars = task_vars['hostvars']
 
+        if _hooks.netaddr is None:
+            raise AnsibleActionFail('controller: netaddr: the Python library netaddr is needed on the controller '
+                                    '(pip install netaddr, or the python3-netaddr package); nothing was changed')
         timing = {}
         start = time.monotonic()
         raw = self._fast_vars(hostvars, names) if args['fast_hostvars'] else None
@@ -209,16 +216,26 @@ class ActionModule(ActionBase):
         errors = []
         registry_data = self._read_registry(registry, errors)
         keys = self._registry_keys(registry_data, interface, set(names), errors, registry)
+        pinned = {name: data[name]['wireguard_public_key'] for name in names if data[name].get('wireguard_public_key')}
+        if args['play_hosts'] is not None:
+            errors += _unknown_keys(plan, set(args['play_hosts']) & set(plan), set(keys) | set(pinned) | set(args['play_hosts']),
+                                    registry)
         if errors:
             result.update(failed=True, errors=errors, msg='\n'.join(errors))
             return result
         result['registry_path'] = registry
         result['registry'] = registry_data
+        result['public_keys_pinned'] = pinned
         if args['render_dir']:
             start = time.monotonic()
-            result['rendered'] = self._render(args['render_dir'], plan, keys, data)
+            try:
+                result['rendered'] = self._render(args['render_dir'], plan, dict(keys, **pinned), data,
+                                                  hostvars if args['render_host_facts'] else None)
+            except ValueError as exc:
+                result.update(failed=True, msg=str(exc))
+                return result
             timing['render'] = round(time.monotonic() - start, 3)
-            result['changed'] = bool(result['rendered']['changed'])
+            result['changed'] = bool(result['rendered']['changed_count'] or result['rendered']['removed_count'])
         if args['return_plan']:
             result['plan'] = plan
         return result
@@ -233,36 +250,46 @@ class ActionModule(ActionBase):
         inventory_dir = host.vars.get('inventory_dir') if host is not None else None
         return os.path.join(inventory_dir or '.', '.wireguard_public_keys.yml')
 
-    def _render(self, directory, plan, keys, data):
-        directory = os.path.abspath(os.path.expanduser(directory))
-        changed = []
-        count = 0
-        cache = {}
+    def _render(self, directory, plan, keys, data, hostvars=None):
+        """Every file the hosts get, rendered by the same code as site.yml, into <dir>/<host>/.
+
+        With ``hostvars`` (render.yml -e wireguard_render_host_facts=true) each host's decisions use
+        the facts it reported (``__wireguard_host``); otherwise assumed values are named in the header.
+        """
+        files, errors, cache = {}, [], {}
         for host, entry in plan.items():
-            hv = data.get(host, {})
-            backend = hv.get('wireguard_firewall_backend') or 'iptables'
-            text = render_conf(host, entry, keys, backend=backend,
-                               egress_interface=hv.get('wireguard_egress_interface'), cache=cache)
-            path = os.path.join(directory, host, entry['interface'] + '.conf')
+            facts = None
+            if hostvars is not None:
+                facts = (hostvars[host].get('__wireguard_host') or {}).get('facts')
+                if facts is None:
+                    errors.append('%s: wireguard_render_host_facts: the host was not read (unreachable?)' % host)
+                    continue
+            settings = {k: v for k, v in data.get(host, {}).items() if k in _hostplan.SETTINGS_DEFAULTS}
             try:
-                with open(path, encoding='utf-8') as handle:
-                    same = handle.read() == text
-            except OSError:
-                same = False
-            count += 1
-            if same:
+                decisions = _hostplan.decide(host, entry, facts=facts, settings=settings)
+            except ValueError as exc:
+                errors.append(str(exc))
                 continue
-            if self._task.check_mode:
-                changed.append(path)
-                continue
-            os.makedirs(os.path.dirname(path), exist_ok=True)
-            tmp_path = path + '.tmp'
-            with open(tmp_path, 'w', encoding='utf-8') as handle:
-                handle.write(text)
-            os.chmod(tmp_path, 0o644)
-            os.replace(tmp_path, path)
-            changed.append(path)
-        return {'dir': directory, 'files': count, 'changed': changed[:50], 'changed_count': len(changed)}
+            files['%s/%s.conf' % (host, entry['interface'])] = render_conf(host, entry, keys, decisions, cache=cache)
+            if decisions['firewall']['nft_ruleset'] is not None:
+                files['%s/%s' % (host, os.path.basename(decisions['firewall']['nft_path']))] = decisions['firewall']['nft_ruleset']
+            if decisions['forwarding']['content'] is not None:
+                files['%s/%s' % (host, os.path.basename(decisions['forwarding']['file']))] = decisions['forwarding']['content']
+        if errors:
+            raise ValueError('\n'.join(sorted(errors)))
+        return _renderdir.sync(os.path.abspath(os.path.expanduser(directory)), files, check_mode=self._task.check_mode)
+
+
+def _unknown_keys(plan, hosts, known, registry):
+    """Hosts of this run with a peer whose public key nobody can provide (before any host changes)."""
+    errors = []
+    for host in sorted(hosts):
+        missing = [peer['name'] for peer in plan[host]['peers'] if not peer.get('public_key') and peer['name'] not in known]
+        if missing:
+            errors.append('%s: wireguard_key_registry: no public key for peer(s) %s: they are not in this run (--limit?) '
+                          'and not in %s; run the play once without --limit for them, or set wireguard_public_key in '
+                          'their host vars' % (host, ', '.join(missing), registry))
+    return errors
 
 
 def _maybe_template(value):

@@ -1,52 +1,42 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, netfleet engineers
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Render one plan entry as a wg-quick configuration for review.
+"""The one renderer of wg-quick files: review copies (render.yml) and deployed files (site.yml).
 
-The output is what the interface role would install, minus secrets: it never contains a
-private or preshared key (a comment line stands in their place). Public keys come from the
-caller (registry / host vars); a missing one is written as a visible placeholder.
+``render_conf`` turns one host's plan entry, the public keys and the host's decisions
+(``_hostplan.decide``: firewall backend, egress interface, hook lines) into the text
+``wireguard_apply`` writes to ``/etc/wireguard/<if>.conf``. The only difference between a
+review copy and the file on the host is what ``wireguard_apply`` inserts there: the
+``PrivateKey`` line and ``PresharedKey`` lines. The header names the facts the file depends on,
+and says when a value was assumed because the host was not asked.
 """
 
 from __future__ import annotations
 
-try:
-    from . import _hooks
-except ImportError:  # the firewall hooks module is optional for rendering
-    _hooks = None
+from ._peerkeys import placeholder_key
 
-PRIVATE_KEY_COMMENT = '# PrivateKey: not part of the plan; it stays on the host (/etc/wireguard/%s.key)'
+SECRETS_COMMENT = '# PrivateKey (and PresharedKey per peer) are inserted on the host; they never leave it.'
 UNKNOWN_KEY = '<unknown: public key of %s not in the key registry yet, run playbooks/site.yml>'
+PENDING_NOTE = ' (preview: its key pair is created on the first real run; placeholder key)'
 
 
-def hook_lines(entry, backend='iptables', egress_interface=None, host=None):
-    """PostUp/PostDown lines from the firewall hooks module, or comment lines explaining why not."""
-    routing = entry.get('routing') or {}
-    if not any(routing.get(k) for k in ('forward_ipv4', 'forward_ipv6', 'relay', 'forward_to_egress', 'masquerade')):
-        return []
-    if _hooks is None or not hasattr(_hooks, 'build_hooks'):
-        return ['# PostUp/PostDown: firewall and NAT rules are added by the firewall role (hooks module not available)']
-    if egress_interface is None:
-        for item in routing.get('masquerade') or []:
-            if item.get('egress_interface'):
-                egress_interface = item['egress_interface']
-                break
-    try:
-        hooks = _hooks.build_hooks(entry, backend, egress_interface=egress_interface, host=host)
-    except (ValueError, TypeError, KeyError) as exc:
-        return ['# PostUp/PostDown: computed on the host at deploy time (%s)' % str(exc).replace('\n', ' ')]
-    lines = ['# firewall backend: %s' % backend]
-    lines += ['PostUp = %s' % line for line in hooks.get('post_up') or []]
-    lines += ['PostDown = %s' % line for line in hooks.get('post_down') or []]
-    return lines
-
-
-def _peer_block(peer, public_keys):
+def _peer_key(host, peer, public_keys, pending, strict):
+    """(public key text, comment suffix) of a peer; ValueError naming host and peer in strict mode."""
     name = peer['name']
-    key = peer.get('public_key') or public_keys.get(name) or UNKNOWN_KEY % name
-    out = ['', '# %s' % name, '[Peer]', 'PublicKey = %s' % key]
-    if peer.get('preshared_key'):
-        out.append('# PresharedKey: set on the hosts, never written here')
+    key = peer.get('public_key') or public_keys.get(name)
+    if key:
+        return key, ''
+    if name in pending:
+        return placeholder_key(name), PENDING_NOTE
+    if strict:
+        raise ValueError('%s: no public key known for peer %s (not in the key registry, not in this run, no '
+                         'wireguard_public_key)' % (host, name))
+    return UNKNOWN_KEY % name, ''
+
+
+def _peer_block(host, peer, public_keys, pending, strict):
+    key, note = _peer_key(host, peer, public_keys, pending, strict)
+    out = ['', '# %s%s' % (peer['name'], note), '[Peer]', 'PublicKey = %s' % key]
     if peer.get('endpoint'):
         out.append('Endpoint = %s' % peer['endpoint'])
     out.append('AllowedIPs = %s' % ', '.join(peer.get('allowed_ips') or []))
@@ -55,67 +45,44 @@ def _peer_block(peer, public_keys):
     return '\n'.join(out)
 
 
-def render_conf(host, entry, public_keys=None, backend='iptables', egress_interface=None, cache=None):
-    """wg-quick text for ``host``'s plan ``entry``.
+def render_conf(host, entry, public_keys=None, decisions=None, pending=(), strict=False, cache=None):
+    """wg-quick text of ``host``'s plan ``entry`` (ends with a newline, no secrets).
 
-    :param public_keys: peer name -> public key (the registry); the plan's own ``public_key``
-        wins when set.
-    :param cache: optional dict reused across calls with the same ``public_keys``: peer entries
-        shared between hosts (``build_plan(share=True)``) are then formatted once.
+    :param public_keys: peer name -> public key (the registry); the plan's own ``public_key`` wins.
+    :param decisions: the host's ``_hostplan.decide`` result (hook lines and their basis); None for
+        a host that needs no firewall rules.
+    :param pending: peers whose key pair is created later in this run (check mode): placeholder key.
+    :param strict: a peer without a key is an error (deployment) instead of a visible placeholder.
+    :param cache: dict reused across calls with the same keys: shared peer entries are formatted once.
     """
     public_keys = public_keys or {}
-    iface = entry.get('interface', 'wg0')
-    out = [
-        '# %s: %s of %s, generated by netfleet.wireguard from the inventory (review copy)' % (
-            host, iface, entry.get('topology', 'network')),
-        '# role: %s' % entry.get('role', ''),
-        '[Interface]',
-        PRIVATE_KEY_COMMENT % iface,
-        'Address = %s' % ', '.join(entry.get('addresses') or []),
-    ]
+    firewall = (decisions or {}).get('firewall') or {}
+    out = ['# %s: %s of the %s network (%s), generated by netfleet.wireguard from the inventory.'
+           % (host, entry['interface'], entry['topology'], entry['role']),
+           '# Local edits are overwritten; peer changes are applied live.']
+    out += ['# %s' % line for line in (decisions or {}).get('basis') or []]
+    out += ['[Interface]', SECRETS_COMMENT, 'Address = %s' % ', '.join(entry['addresses'])]
     if entry.get('listen_port') is not None:
         out.append('ListenPort = %d' % entry['listen_port'])
-    if entry.get('dns'):
-        out.append('DNS = %s' % ', '.join(entry['dns']))
     if entry.get('mtu') is not None:
         out.append('MTU = %d' % entry['mtu'])
-    out.extend('# note: %s' % note for note in entry.get('notes') or [])
-    out.extend(hook_lines(entry, backend, egress_interface, host))
+    if entry.get('dns'):
+        out.append('DNS = %s' % ', '.join(entry['dns']))
+    out += ['# note: %s' % note for note in entry.get('notes') or []]
+    out += ['PostUp = %s' % line for line in firewall.get('post_up') or []]
+    out += ['PostDown = %s' % line for line in firewall.get('post_down') or []]
     for peer in entry.get('peers') or []:
         if cache is None:
-            out.append(_peer_block(peer, public_keys))
+            out.append(_peer_block(host, peer, public_keys, pending, strict))
             continue
         hit = cache.get(id(peer))
         if hit is None or hit[0] is not peer:
-            hit = cache[id(peer)] = (peer, _peer_block(peer, public_keys))
+            hit = cache[id(peer)] = (peer, _peer_block(host, peer, public_keys, pending, strict))
         out.append(hit[1])
     return '\n'.join(out) + '\n'
 
 
-def parse_conf(text):
-    """Minimal wg-quick parser (for tests and review tools): returns
-    ``{'interface': {key: [values]}, 'peers': [{'name': comment, key: [values]}]}``."""
-    result = {'interface': {}, 'peers': []}
-    section = None
-    comment = None
-    for raw in text.splitlines():
-        line = raw.strip()
-        if not line:
-            continue
-        if line.startswith('#'):
-            comment = line[1:].strip()
-            continue
-        if line == '[Interface]':
-            section = result['interface']
-        elif line == '[Peer]':
-            section = {'name': comment}
-            result['peers'].append(section)
-        elif '=' in line and section is not None:
-            key, _sep, value = line.partition('=')
-            values = [v.strip() for v in value.split(',')] if key.strip() in ('AllowedIPs', 'Address', 'DNS') \
-                else [value.strip()]
-            section.setdefault(key.strip(), []).extend(values)
-        else:
-            raise ValueError('unexpected line %r' % raw)
-        comment = None
-    return result
+def expected_hooks(decisions):
+    """What ``wireguard_apply`` must find in the text, and nothing else (defence in depth)."""
+    firewall = (decisions or {}).get('firewall') or {}
+    return {'post_up': list(firewall.get('post_up') or []), 'post_down': list(firewall.get('post_down') or [])}

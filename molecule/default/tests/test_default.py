@@ -211,11 +211,15 @@ def test_wrong_key_breaks_tunnel_and_limit_run_repairs_it_live_leaving_other_hos
 
 
 def test_a_config_that_fails_to_come_up_is_rolled_back(hub, spoke):
-    """(c) a failing PostUp hook makes wg-quick abort; the old file comes back and carries traffic."""
+    """(c) the new listen port is taken by another program, so the interface cannot come up with the
+    new file; the old file comes back and carries traffic."""
     good = hub.check_output("cat /etc/wireguard/wg0.conf")
     peers = wg_peers(hub)
-    rc, out = converge("--limit", HUB, "-e", '{"__wireguard_hooks": {"post_up": ["false"], "post_down": []}}',
-                       expect_ok=False)
+    hub.check_output("setsid nohup nc -u -l 51999 >/dev/null 2>&1 < /dev/null &")
+    try:
+        rc, out = converge("--limit", HUB, "-e", '{"wireguard_listen_port": 51999}', expect_ok=False)
+    finally:
+        hub.run("pkill -f 'nc -u -l 51999'")
     assert rc != 0
     assert "previous configuration was restored" in out, out[-3000:]
     assert hub.check_output("cat /etc/wireguard/wg0.conf") == good

@@ -9,7 +9,7 @@ from ansible.errors import AnsibleFilterError
 from ansible_collections.netfleet.wireguard.plugins.filter import wireguard_conf as conf_mod
 from ansible_collections.netfleet.wireguard.plugins.filter import wireguard_topology as topo_mod
 from ansible_collections.netfleet.wireguard.plugins.filter import wireguard_validate as validate_mod
-from ansible_collections.netfleet.wireguard.plugins.module_utils._render import parse_conf
+from ansible_collections.netfleet.wireguard.plugins.module_utils._wgconf import parse
 
 NET = {
     'vps': {'wireguard_topology': 'full_tunnel', 'wireguard_hub': 'vps', 'wireguard_address': '10.0.0.1/24',
@@ -48,12 +48,14 @@ def test_validate_filter():
 def test_conf_filter_renders_without_secrets():
     plan = topo_mod.wireguard_topology(NET)
     text = conf_mod.wireguard_conf(plan['laptop'], host='laptop', public_keys={'vps': KEY})
-    parsed = parse_conf(text)
-    assert parsed['peers'][0]['name'] == 'vps'
-    assert parsed['peers'][0]['PublicKey'] == [KEY]
-    assert parsed['peers'][0]['Endpoint'] == ['203.0.113.1:51820']
-    assert 'PrivateKey' not in parsed['interface']
+    parsed = parse(text)
+    assert parsed.peers[0].name == 'vps'
+    assert parsed.peers[0].public_key == KEY
+    assert parsed.peers[0].endpoint == '203.0.113.1:51820'
+    assert 'PrivateKey' not in parsed.interface
     missing = conf_mod.wireguard_conf(plan['vps'], host='vps')
     assert 'PublicKey = <unknown: public key of laptop' in missing
+    with pytest.raises(AnsibleFilterError, match='vps: .*no public key known for peer laptop'):
+        conf_mod.wireguard_conf(plan['vps'], host='vps', strict=True)
     with pytest.raises(AnsibleFilterError):
         conf_mod.wireguard_conf('nope', host='x')

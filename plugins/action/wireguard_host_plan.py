@@ -1,0 +1,76 @@
+# Copyright: (c) 2026, netfleet engineers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Action plugin netfleet.wireguard.wireguard_host_plan: read the host once, decide everything for it.
+
+Runs netfleet.wireguard.wireguard_host_facts on the host (one read-only module call), then, on the
+controller, ``_hostplan.decide`` with the host's plan entry and the role settings. The result is
+what every role of the collection compares against and writes; see docs/architecture.md.
+"""
+
+from __future__ import annotations
+
+from ansible.errors import AnsibleActionFail
+from ansible.module_utils.common.text.converters import to_native
+from ansible.plugins.action import ActionBase
+
+from ansible_collections.netfleet.wireguard.plugins.module_utils import _hostplan
+
+FACTS_MODULE = 'netfleet.wireguard.wireguard_host_facts'
+
+
+class ActionModule(ActionBase):
+    TRANSFERS_FILES = False
+    _VALID_ARGS = frozenset(('network',))
+    ARGSPEC = {'network': {'type': 'dict'}}
+
+    def _settings(self, task_vars):
+        """The role settings as this host sees them (inventory, play, role defaults), templated."""
+        out = {}
+        for name in _hostplan.SETTINGS_DEFAULTS:
+            if name in task_vars:
+                out[name] = self._templar.template(task_vars[name])
+        return out
+
+    def _ssh_connection(self):
+        """SSH_CONNECTION of the login session (without become: sudo drops it); only asked when hardening."""
+        res = self._low_level_execute_command('printenv SSH_CONNECTION', sudoable=False)
+        return to_native(res.get('stdout') or '').strip() if res.get('rc') == 0 else None
+
+    def run(self, tmp=None, task_vars=None):
+        task_vars = task_vars or {}
+        result = super().run(tmp, task_vars)
+        _valid, args = self.validate_argument_spec(argument_spec=self.ARGSPEC)
+        host = task_vars.get('inventory_hostname')
+        network = args['network'] or self._templar.template(task_vars.get('__wireguard_network'))
+        if not isinstance(network, dict) or host not in (network.get('plan') or {}):
+            raise AnsibleActionFail('%s: no plan entry: run netfleet.wireguard.wireguard_plan first (the keys role\'s '
+                                    'tasks/plan.yml registers __wireguard_network), or the host is not in the '
+                                    'network group' % host)
+        entry = network['plan'][host]
+        settings = self._settings(task_vars)
+        settings = _hostplan.settings_with_defaults(settings)
+        paths, keys = _hostplan.facts_paths(entry['interface'], settings)
+        facts = self._execute_module(module_name=FACTS_MODULE, module_args={'paths': paths, 'private_keys': keys},
+                                     task_vars=task_vars)
+        if facts.get('failed'):
+            result.update(failed=True, msg='%s: reading the host failed: %s' % (host, facts.get('msg')))
+            return result
+        for key in ('invocation', '_ansible_no_log', 'changed'):
+            facts.pop(key, None)
+        ssh = self._ssh_connection() if _truthy(settings.get('wireguard_firewall_harden')) else None
+        connection = self._templar.template(task_vars.get('ansible_connection')) or self._play_context.connection
+        try:
+            decisions = _hostplan.decide(host, entry, facts, settings,
+                                         pinned_public_key=self._templar.template(task_vars.get('wireguard_public_key')),
+                                         connection=connection, ssh_connection=ssh)
+        except ValueError as exc:
+            result.update(failed=True, msg=str(exc))
+            return result
+        result.update(decisions)
+        result['facts'] = facts
+        result['changed'] = False
+        return result
+
+
+def _truthy(value):
+    return value is True or str(value).lower() in ('true', 'yes', 'on', '1')

@@ -1,0 +1,65 @@
+# Copyright: (c) 2026, netfleet engineers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Every path the collection writes on a host, built in one place.
+
+Modules use it for their defaults, the host plan for what the roles write, the renderer for its
+comments: a path changed here changes everywhere. Interface names are validated by the caller
+(the plan); a name that could leave /etc/wireguard is refused here all the same.
+"""
+
+from __future__ import annotations
+
+import re
+
+WIREGUARD_DIR = "/etc/wireguard"
+SYSCTL_FILE = "/etc/sysctl.d/90-netfleet-wireguard.conf"
+GUARD_RULESET = "/etc/netfleet/wireguard-guard.nft"
+GUARD_UNIT_NAME = "netfleet-wireguard-guard.service"
+GUARD_UNIT = "/etc/systemd/system/" + GUARD_UNIT_NAME
+# the link `systemctl enable` creates (the unit is WantedBy=sysinit.target)
+GUARD_ENABLED_LINK = "/etc/systemd/system/sysinit.target.wants/" + GUARD_UNIT_NAME
+LOCK_DIR = "/run/lock"
+
+_INTERFACE_RE = re.compile(r"[a-zA-Z0-9_=+.-]{1,15}")
+
+
+def _interface(name):
+    if not isinstance(name, str) or not _INTERFACE_RE.fullmatch(name) or name in (".", ".."):
+        raise ValueError("%r is not a valid interface name" % (name,))
+    return name
+
+
+def conf(interface):
+    """wg-quick reads /etc/wireguard/<interface>.conf (the file name is the interface name)."""
+    return "%s/%s.conf" % (WIREGUARD_DIR, _interface(interface))
+
+
+def private_key(interface, override=None):
+    return override or "%s/%s.key" % (WIREGUARD_DIR, _interface(interface))
+
+
+def preshared_key_dir(interface, override=None):
+    return override or "%s/%s.psk.d" % (WIREGUARD_DIR, _interface(interface))
+
+
+def nft_rules(interface, override=None):
+    return override or "%s/%s.nft" % (WIREGUARD_DIR, _interface(interface))
+
+
+def apply_lock(interface):
+    return "%s/netfleet-wireguard-%s.lock" % (LOCK_DIR, _interface(interface))
+
+
+def host_paths(interface, settings=None):
+    """The paths of one host's interface, with the role settings that move them applied."""
+    settings = settings or {}
+    return {
+        "conf": conf(interface),
+        "private_key": private_key(interface, settings.get("wireguard_keys_private_key_path")),
+        "preshared_key_dir": preshared_key_dir(interface, settings.get("wireguard_keys_preshared_key_dir")),
+        "nft_rules": nft_rules(interface, settings.get("wireguard_firewall_nft_path")),
+        "sysctl_file": settings.get("wireguard_forwarding_sysctl_file") or SYSCTL_FILE,
+        "guard_ruleset": settings.get("wireguard_firewall_guard_path") or GUARD_RULESET,
+        "guard_unit": GUARD_UNIT,
+        "guard_enabled_link": GUARD_ENABLED_LINK,
+    }

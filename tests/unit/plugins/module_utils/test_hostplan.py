@@ -1,0 +1,179 @@
+# Copyright: (c) 2026, netfleet engineers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Per-host decisions (_hostplan.decide): what a host needs and what of it differs from its facts."""
+from __future__ import annotations
+
+import pytest
+
+from ansible_collections.netfleet.wireguard.plugins.module_utils import _hostplan as hp
+from ansible_collections.netfleet.wireguard.plugins.module_utils._topology import build_plan
+
+NET = {
+    'vps': {'wireguard_topology': 'full_tunnel', 'wireguard_hub': 'vps', 'wireguard_address': '10.0.0.1/24',
+            'wireguard_endpoint': '203.0.113.1'},
+    'laptop': {'wireguard_topology': 'full_tunnel', 'wireguard_hub': 'vps', 'wireguard_address': '10.0.0.2/24'},
+}
+PLAN = build_plan(NET)
+KEY = 'YWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWE='
+
+
+def facts(**over):
+    base = {
+        'os_family': 'Debian', 'pkg_mgr': 'apt', 'packages': ['wireguard-tools', 'wireguard-go', 'nftables'],
+        'systemd': True, 'kernel_wireguard': False,
+        'commands': {'nft': '/usr/sbin/nft', 'iptables': '/usr/sbin/iptables', 'resolvconf': None},
+        'routes': {'ipv4_default': ['eth1'], 'ipv6_default': [], 'ipv6_ra': []},
+        'sysctls': {'net.ipv4.ip_forward': '0'}, 'firewall': {'nft_tables': [], 'iptables_chains': []},
+        'files': {}, 'public_keys': {'/etc/wireguard/wg0.key': KEY},
+    }
+    base.update(over)
+    return base
+
+
+def with_files(decisions_or_files):
+    return facts(files=decisions_or_files)
+
+
+def present(content, mode):
+    return {'exists': True, 'type': 'file', 'mode': mode, 'uid': 0, 'gid': 0, 'checksum': hp.sha1(content)}
+
+
+def test_backend_and_egress_come_from_facts_and_are_named():
+    d = hp.decide('vps', PLAN['vps'], facts())
+    assert (d['firewall']['backend'], d['firewall']['egress']) == ('nftables', 'eth1')
+    assert d['basis'] == ['firewall backend: nftables (detected: nft is installed)',
+                          'egress interface: eth1 (detected: default route)']
+    no_nft = facts(commands={'nft': None, 'iptables': '/usr/sbin/iptables', 'resolvconf': None})
+    d = hp.decide('vps', PLAN['vps'], no_nft)
+    assert d['firewall']['backend'] == 'iptables'
+    assert any('-o eth1 -j MASQUERADE' in line for line in d['firewall']['post_up'])
+
+
+def test_render_without_facts_states_its_assumptions():
+    d = hp.decide('vps', PLAN['vps'])
+    assert all('ASSUMED' in line for line in d['basis'])
+    d = hp.decide('vps', PLAN['vps'], settings={'wireguard_firewall_backend': 'iptables'})
+    assert d['basis'][0] == 'firewall backend: iptables (wireguard_firewall_backend)'
+    assert hp.decide('laptop', PLAN['laptop'])['basis'] == []        # no rules: nothing to assume
+
+
+def test_inventory_egress_wins_over_the_default_route():
+    plan = build_plan(dict(NET, vps=dict(NET['vps'], wireguard_egress_interface='ens3')))
+    d = hp.decide('vps', plan['vps'], facts())
+    assert (d['firewall']['egress'], d['firewall']['egress_source']) == ('ens3', 'wireguard_egress_interface')
+
+
+def test_hub_without_default_route_fails_naming_host_and_variable():
+    no_route = facts(routes={'ipv4_default': [], 'ipv6_default': [], 'ipv6_ra': []})
+    with pytest.raises(ValueError, match='^vps: wireguard_egress_interface: '):
+        hp.decide('vps', PLAN['vps'], no_route)
+
+
+def test_nft_file_written_only_when_it_differs_and_reloaded_only_when_loaded():
+    d = hp.decide('vps', PLAN['vps'], facts())
+    fw = d['firewall']
+    assert fw['write_nft'] and not fw['reload_nft'] and fw['nft_dir_missing']
+    same = with_files({fw['nft_path']: present(fw['nft_ruleset'], '0600'), '/etc/wireguard': {'exists': True}})
+    assert not hp.decide('vps', PLAN['vps'], same)['firewall']['write_nft']
+    wrong_mode = with_files({fw['nft_path']: present(fw['nft_ruleset'], '0644')})
+    wrong_mode['firewall'] = {'nft_tables': ['inet netfleet_wg_wg0'], 'iptables_chains': []}
+    fw2 = hp.decide('vps', PLAN['vps'], wrong_mode)['firewall']
+    assert fw2['write_nft'] and fw2['reload_nft']
+
+
+def test_stale_objects_of_the_other_backend_are_cleaned_only_when_loaded():
+    loaded = facts(firewall={'nft_tables': [], 'iptables_chains': ['ipv4 nat NETFLEET-wg0-NAT']})
+    cleanup = hp.decide('vps', PLAN['vps'], loaded)['firewall']['cleanup']
+    assert len(cleanup) == 1 and 'NETFLEET-wg0-NAT' in cleanup[0]
+    assert hp.decide('vps', PLAN['vps'], facts())['firewall']['cleanup'] == []
+
+
+def test_client_without_rules_removes_a_left_over_rules_file():
+    d = hp.decide('laptop', PLAN['laptop'], with_files({'/etc/wireguard/wg0.nft': {'exists': True}}))
+    assert d['firewall']['remove_nft'] and not d['firewall']['post_up'] and d['firewall']['package'] == []
+
+
+@pytest.mark.parametrize('running,write,apply', [
+    ({'net.ipv4.ip_forward': '0'}, True, ['net.ipv4.ip_forward=1']),
+    ({'net.ipv4.ip_forward': '1'}, True, []),
+])
+def test_forwarding_sysctls(running, write, apply):
+    d = hp.decide('vps', PLAN['vps'], facts(sysctls=running))
+    assert d['forwarding']['sysctls'] == [['net.ipv4.ip_forward', '1']]
+    assert d['forwarding']['write_file'] is write and d['forwarding']['apply'] == apply
+    assert d['forwarding']['content'].endswith('net.ipv4.ip_forward = 1\n')
+    ok = facts(sysctls=running, files={d['forwarding']['file']: present(d['forwarding']['content'], '0644')})
+    assert not hp.decide('vps', PLAN['vps'], ok)['forwarding']['write_file']
+
+
+def test_a_client_removes_the_sysctl_file_it_no_longer_needs():
+    d = hp.decide('laptop', PLAN['laptop'], with_files({hp._paths.SYSCTL_FILE: {'exists': True}}))
+    assert d['forwarding']['content'] is None and d['forwarding']['remove_file'] and d['forwarding']['apply'] == []
+
+
+def test_ipv6_forwarding_keeps_router_advertisements_first():
+    net = {h: dict(v, wireguard_address=[v['wireguard_address'], 'fd00::%d/64' % (i + 1)])
+           for i, (h, v) in enumerate(sorted(NET.items()))}
+    plan = build_plan(net)
+    routes = {'ipv4_default': ['eth0'], 'ipv6_default': ['eth0'], 'ipv6_ra': ['eth0.5']}
+    d = hp.decide('vps', plan['vps'], facts(routes=routes))
+    keys = [k for k, _v in d['forwarding']['sysctls']]
+    assert keys[0] == 'net.ipv6.conf.eth0/5.accept_ra' and keys.index('net.ipv6.conf.all.forwarding') > 0
+
+
+@pytest.mark.parametrize('file_info,public,pinned,rotate,create', [
+    ({'exists': True, 'mode': '0600', 'uid': 0, 'gid': 0}, KEY, None, False, False),
+    ({'exists': True, 'mode': '0644', 'uid': 0, 'gid': 0}, KEY, None, False, True),
+    ({'exists': False}, None, None, False, True),
+    ({'exists': True, 'mode': '0600', 'uid': 0, 'gid': 0}, KEY, None, True, True),
+    ({'exists': False}, None, KEY, False, False),
+])
+def test_key_pair_created_only_when_needed(file_info, public, pinned, rotate, create):
+    f = facts(files={'/etc/wireguard/wg0.key': file_info}, public_keys={'/etc/wireguard/wg0.key': public})
+    d = hp.decide('laptop', PLAN['laptop'], f, settings={'wireguard_keys_rotate': rotate}, pinned_public_key=pinned)
+    assert d['key_pair']['create'] is create
+    assert d['key_pair']['public_key'] == (pinned or public)
+
+
+def test_hardening_over_ssh_without_sources_is_refused_before_anything_changes():
+    with pytest.raises(ValueError, match='^vps: wireguard_firewall_ssh_sources: '):
+        hp.decide('vps', PLAN['vps'], facts(), settings={'wireguard_firewall_harden': True}, connection='ssh')
+    d = hp.decide('vps', PLAN['vps'], facts(), settings={'wireguard_firewall_harden': True}, connection='ssh',
+                  ssh_connection='192.0.2.7 50000 203.0.113.1 2222')
+    harden = d['harden']
+    assert harden['state'] == 'present' and harden['load'] and harden['write_unit']
+    assert '192.0.2.7' in harden['ruleset'] and '2222' in harden['ruleset']
+    assert 'ExecStart=/usr/sbin/nft -f /etc/netfleet/wireguard-guard.nft' in harden['unit']
+
+
+def test_hardening_needs_systemd():
+    with pytest.raises(ValueError, match='^vps: wireguard_firewall_harden: needs systemd'):
+        hp.decide('vps', PLAN['vps'], facts(systemd=False), settings={'wireguard_firewall_harden': True},
+                  connection='containers.podman.podman')
+
+
+def test_a_hardened_posture_no_longer_wanted_is_removed():
+    f = facts(files={hp._paths.GUARD_UNIT: {'exists': True}},
+              firewall={'nft_tables': ['inet netfleet_guard'], 'iptables_chains': []})
+    harden = hp.decide('vps', PLAN['vps'], f)['harden']
+    assert harden['state'] == 'absent' and harden['remove_files'] == [hp._paths.GUARD_UNIT] and harden['table_loaded']
+    assert hp.decide('vps', PLAN['vps'], facts())['harden'] is None
+
+
+def test_roles_missing_names_the_role_with_pending_work():
+    d = hp.decide('vps', PLAN['vps'], facts(packages=[]))
+    missing = hp.roles_missing(d, ['netfleet.wireguard.wireguard_common', 'netfleet.wireguard.wireguard_interface'])
+    assert [m.split(' ')[0] for m in missing] == ['netfleet.wireguard.wireguard_install',
+                                                   'netfleet.wireguard.wireguard_forwarding',
+                                                   'netfleet.wireguard.wireguard_firewall']
+    all_roles = ['netfleet.wireguard.wireguard_%s' % r for r in ('install', 'keys', 'forwarding', 'firewall', 'interface')]
+    assert hp.roles_missing(d, all_roles) == []
+
+
+def test_paths_are_built_in_one_place_and_follow_the_settings():
+    d = hp.decide('vps', PLAN['vps'], facts(), settings={'wireguard_keys_private_key_path': '/srv/wg/k',
+                                                        'wireguard_firewall_nft_path': '/srv/wg/rules.nft'})
+    assert d['paths']['private_key'] == '/srv/wg/k' and d['key_pair']['path'] == '/srv/wg/k'
+    assert d['firewall']['post_up'] == ['nft -f /srv/wg/rules.nft']
+    paths, keys = hp.facts_paths('wg0', hp.settings_with_defaults({'wireguard_firewall_nft_path': '/srv/wg/rules.nft'}))
+    assert '/srv/wg/rules.nft' in paths and '/srv/wg' in paths and keys == ['/etc/wireguard/wg0.key']
