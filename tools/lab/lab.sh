@@ -39,6 +39,25 @@ for f in "${fleets[@]}"; do
     [ -f "inventories/lab/$f/hosts.yml" ] || die "unknown fleet '$f' (no inventories/lab/$f/hosts.yml)"
 done
 
+# What render.yml shows for review must be what site.yml deployed, and a --check --diff run right
+# after must find nothing to change.
+review_check() {
+    local f=$1 out=$ROOT/.cache/render/$1 log=$ROOT/.cache/logs/lab-$1-review.log
+    if ! ansible-playbook -i "inventories/lab/$f/hosts.yml" playbooks/render.yml -e "wireguard_render_dir=$out" \
+            -e wireguard_render_host_facts=true >"$log" 2>&1; then
+        warn "fleet $f: render.yml failed (log: ${log#"$ROOT"/})"
+        return 1
+    fi
+    "$VENV/bin/python" tools/lab/review_check.py "inventories/lab/$f/hosts.yml" "$out" || return 1
+    local check=$ROOT/.cache/logs/lab-$1-check.log
+    if ! ansible-playbook -i "inventories/lab/$f/hosts.yml" playbooks/site.yml --check --diff >"$check" 2>&1 \
+            || grep -A20 'PLAY RECAP' "$check" | grep -q 'changed=[1-9]'; then
+        warn "fleet $f: site.yml --check --diff after the deployment reports changes (log: ${check#"$ROOT"/})"
+        return 1
+    fi
+    echo "site.yml --check --diff after render.yml: 0 changed"
+}
+
 case "$action" in
     down)
         for f in "${fleets[@]}"; do
@@ -84,13 +103,14 @@ case "$action" in
         rc=0
         for f in "${fleets[@]}"; do
             "$VENV/bin/python" tools/lab/report.py "inventories/lab/$f/hosts.yml" || rc=1
+            review_check "$f" || rc=1
         done
         echo
         if [ "${#failed[@]}" -gt 0 ]; then
             echo "make lab: site.yml FAILED for: ${failed[*]} (the lab stays up: make lab-down removes it)"
             exit 1
         fi
-        [ "$rc" -eq 0 ] || { echo "make lab: report found hosts without WireGuard"; exit 1; }
+        [ "$rc" -eq 0 ] || { echo "make lab: the report found a problem (see above)"; exit 1; }
         echo "make lab: fleets up and deployed: ${fleets[*]} (make lab-down removes them)"
         ;;
     report)

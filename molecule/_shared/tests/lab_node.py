@@ -75,3 +75,48 @@ def node():
             cache[name] = Node(name)
         return cache[name]
     return get
+
+
+# ------------------------------------------------------------------ review copy == deployed file
+
+REPO = __import__('pathlib').Path(__file__).resolve().parents[3]
+SECRET_LINE = __import__('re').compile(r'^(PrivateKey|PresharedKey) = .*\n', __import__('re').M)
+
+
+def molecule_inventory():
+    import os
+    path = os.environ.get('MOLECULE_INVENTORY_FILE')
+    if not path:
+        path = os.path.join(os.environ['MOLECULE_EPHEMERAL_DIRECTORY'], 'inventory', 'ansible_inventory.yml')
+    return path
+
+
+def render_with_host_facts(out):
+    """playbooks/render.yml -e wireguard_render_host_facts=true against the scenario's hosts."""
+    import os
+    import subprocess
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(REPO / '.cache' / 'collections'), ANSIBLE_NOCOLOR='1')
+    env.pop('ANSIBLE_CONFIG', None)
+    proc = subprocess.run(
+        ['ansible-playbook', '-i', molecule_inventory(), str(REPO / 'playbooks' / 'render.yml'),
+         '-e', 'wireguard_render_dir=%s' % out, '-e', 'wireguard_render_host_facts=true'],
+        cwd=str(REPO), env=env, capture_output=True, text=True, timeout=600, check=False)
+    assert proc.returncode == 0, (proc.stdout + proc.stderr)[-4000:]
+    return out
+
+
+def review_differences(node, hosts, out):
+    """Every rendered file of each host against the file on the host (secrets removed): [] when equal."""
+    import os
+    problems = []
+    for host in hosts:
+        names = sorted(os.listdir(os.path.join(out, host)))
+        assert 'wg0.conf' in names, (host, names)
+        for name in names:
+            where = '/etc/sysctl.d/' if name.startswith('90-netfleet') else '/etc/wireguard/'
+            with open(os.path.join(out, host, name), encoding='utf-8') as handle:
+                review = handle.read()
+            deployed = SECRET_LINE.sub('', node(host).host.file(where + name).content_string)
+            if deployed != review:
+                problems.append('%s:%s%s differs from its review copy' % (host, where, name))
+    return problems

@@ -101,3 +101,10 @@ def test_lan_hosts_reach_each_other(node, src):
 @pytest.mark.parametrize('src', LAN_HOST)
 def test_lan_traffic_keeps_its_source_address(node, src):
     assert node(src).whoami(LAN_HOST[OTHER_HOST[src]]) == LAN_HOST[src]
+
+
+def test_review_copies_equal_the_deployed_files(node, tmp_path):
+    """render.yml with the hosts' facts writes what site.yml deployed, byte for byte (secrets aside)."""
+    from lab_node import render_with_host_facts, review_differences
+    out = render_with_host_facts(tmp_path / 'render')
+    assert review_differences(node, list(TUNNEL), out) == []

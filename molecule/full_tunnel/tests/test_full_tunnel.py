@@ -131,3 +131,10 @@ def test_rollback_timer_opens_the_host_when_nothing_disarms_it(node):
         vps.run('systemctl enable --now netfleet-wireguard-guard.service')
         vps.run('systemctl restart netfleet-wireguard-guard.service')
     assert vps.run('nft list table inet netfleet_guard').rc == 0
+
+
+def test_review_copies_equal_the_deployed_files(node, tmp_path):
+    """render.yml with the hosts' facts writes what site.yml deployed, byte for byte (secrets aside)."""
+    from lab_node import render_with_host_facts, review_differences
+    out = render_with_host_facts(tmp_path / 'render')
+    assert review_differences(node, [VPS] + list(CLIENTS), out) == []

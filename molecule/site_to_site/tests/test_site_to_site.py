@@ -64,3 +64,10 @@ def test_lan_traffic_is_routed_not_nated(node, src):
     # The service on the other LAN reports the source it saw: our own LAN address, not a
     # gateway's tunnel or LAN address.
     assert node(src).whoami(LAN_HOST[OTHER_HOST[src]]) == LAN_HOST[src]
+
+
+def test_review_copies_equal_the_deployed_files(node, tmp_path):
+    """render.yml with the hosts' facts writes what site.yml deployed, byte for byte (secrets aside)."""
+    from lab_node import render_with_host_facts, review_differences
+    out = render_with_host_facts(tmp_path / 'render')
+    assert review_differences(node, list(GW), out) == []
