@@ -3,8 +3,14 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 #
 # Build the collection tarball the way a release would (from the files git tracks or would track,
-# minus galaxy.yml build_ignore), check it carries no secrets or development leftovers, install it
-# offline into an empty collections path and check that what a user gets works:
+# minus galaxy.yml build_ignore), check it carries no secrets and nothing but what a user needs,
+# install it offline into an empty collections path and check that what a user gets works:
+#   - the tarball holds only the user-facing top level (README.md, LICENSE, meta/, plugins/, roles/,
+#     playbooks/, docs/, changelogs/, inventories/) and, under inventories/, only the worked examples;
+#     a development file (molecule/, tests/, tools/, Makefile, requirements*, ansible.cfg), a dotfile,
+#     a key registry or any other inventory fails the check. Untracked user inventories
+#     (inventories/mine/hosts.yml and names close to the examples') are planted in the temp copy
+#     first, so the check proves that galaxy.yml build_ignore keeps them out of a build made in a clone;
 #   - the installed files match the tarball's manifest (ansible-galaxy collection verify --offline);
 #   - ansible-doc renders every plugin of every type found under plugins/ and every role;
 #   - every role has meta/argument_specs.yml (ansible-doc -t role lists it);
@@ -48,6 +54,22 @@ FQ=$NAMESPACE.$NAME
 SRC=$WORK/src
 mkdir -p "$SRC" "$WORK/dist" "$WORK/collections"
 "$ROOT/tools/copy-shipped-files.sh" "$SRC"
+# What a user may have in a clone, untracked, when they build (created in the temp copy only): their
+# own inventory with its key registry, inventories whose names are close to an example's, a registry
+# next to an example, a render folder. None of it may reach the tarball.
+EXAMPLE_INVENTORIES=(bastion full_tunnel site_to_site)
+planted=(
+    inventories/mine/hosts.yml inventories/mine/.wireguard_public_keys.yml
+    inventories/site/hosts.yml inventories/bastion_prod/hosts.yml inventories/full/hosts.yml
+    inventories/site_to_site2/hosts.yml inventories/prod.yml
+    inventories/bastion/.wireguard_public_keys.yml render/hq/wg0.conf
+)
+for f in "${planted[@]}"; do
+    if [ -e "$SRC/$f" ]; then fail "planted user file $f already exists in the copy"; continue; fi
+    mkdir -p "$SRC/$(dirname "$f")"
+    printf '# untracked user file planted by tools/build_check.sh\nall: {}\n' > "$SRC/$f"
+done
+echo "planted in the build copy (must not ship): ${planted[*]}"
 echo "==> ansible-galaxy collection build"
 if ! ansible-galaxy collection build --output-path "$WORK/dist" "$SRC"; then
     fail "ansible-galaxy collection build"
@@ -73,9 +95,35 @@ if grep -Ei "$secret_name_re" "$WORK/members.txt" > "$WORK/secret_names.txt"; th
 else
     ok
 fi
-# Development-only files are not an error, but worth a look when deciding galaxy.yml build_ignore.
-devfiles=$(grep -E '^(Makefile|tools|\.config|molecule|requirements\.(in|txt)|\.ansible-lint|\.yamllint|inventories/lab|tests/bench)(/|$)' "$WORK/members.txt" | sed -E 's#^(inventories/lab|tests/bench|[^/]+).*#\1#' | sort -u | paste -sd' ' - || true)
-if [ -n "$devfiles" ]; then echo "note: development files shipped (consider build_ignore): $devfiles"; fi
+# Only what a user needs: an allow-list of the top level, the worked examples under inventories/,
+# no dotfile anywhere (key registries are dotfiles), and every expected part present.
+user_top='MANIFEST.json FILES.json README.md LICENSE meta plugins roles playbooks docs changelogs inventories'
+examples_re=$(IFS='|'; echo "${EXAMPLE_INVENTORIES[*]}")
+: > "$WORK/not_user.txt"
+while IFS= read -r m; do
+    m=${m#./}; m=${m%/}
+    [ -n "$m" ] || continue
+    top=${m%%/*}
+    if [[ " $user_top " != *" $top "* ]]; then
+        echo "development or unknown file in tarball (not for users; galaxy.yml build_ignore): $top" >> "$WORK/not_user.txt"
+    elif [[ $m =~ (^|/)\. ]]; then
+        echo "dotfile in tarball (registry or development file; galaxy.yml build_ignore): $m" >> "$WORK/not_user.txt"
+    elif [ "$top" = inventories ] && [ "$m" != inventories ] && ! [[ $m =~ ^inventories/($examples_re)(/|$) ]]; then
+        m=${m#inventories/}
+        echo "inventory other than the examples (${EXAMPLE_INVENTORIES[*]}) in tarball: inventories/${m%%/*}" >> "$WORK/not_user.txt"
+    fi
+done < "$WORK/members.txt"
+if [ -s "$WORK/not_user.txt" ]; then
+    while IFS= read -r m; do fail "$m"; done < <(sort -u "$WORK/not_user.txt")
+else
+    ok
+fi
+for part in README.md LICENSE meta/runtime.yml plugins roles playbooks docs changelogs/changelog.yaml; do
+    if grep -qxE "(\./)?$part/?" "$WORK/members.txt"; then ok; else fail "tarball lacks $part"; fi
+done
+for ex in "${EXAMPLE_INVENTORIES[@]}"; do
+    if grep -qxE "(\./)?inventories/$ex/hosts\.yml" "$WORK/members.txt"; then ok; else fail "tarball lacks the example inventories/$ex/hosts.yml"; fi
+done
 mkdir -p "$WORK/unpacked"
 tar -C "$WORK/unpacked" -xzf "$TARBALL"
 # PEM private keys anywhere; WireGuard PrivateKey/PresharedKey values anywhere but unit-test fixtures.

@@ -4,7 +4,10 @@
 #
 # Copy the files the collection ships (what git tracks, plus untracked files it does not ignore,
 # as they are in the working tree; deleted-but-tracked files are skipped) into DEST.
-# The one definition of "the collection's files" for the sanity run and the build check.
+# The one definition of "the collection's files" for the sanity run and the build check: a model of
+# a clone as a user or a release would have it. It deliberately keeps tests/, tools/ and everything
+# else git knows about (ansible-test sanity needs them); what the tarball leaves out is decided by
+# galaxy.yml build_ignore alone, because that is all `ansible-galaxy collection build` reads in a clone.
 #
 # Usage: tools/copy-shipped-files.sh DEST
 set -euo pipefail
