@@ -7,7 +7,7 @@ from __future__ import annotations
 import base64
 import hashlib
 
-from ._x25519 import is_valid_key
+from ._wgkey import is_valid_key
 
 
 def placeholder_key(name):
@@ -48,7 +48,7 @@ def join_peer_keys(peers, keys, host="this host", pending=()):
             invalid.append(str(peer["name"]))
             continue
         joined = dict(peer)
-        joined["public_key"] = key.strip()
+        joined["public_key"] = key
         out.append(joined)
     problems = []
     if missing:

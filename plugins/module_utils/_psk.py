@@ -2,8 +2,8 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Per-pair WireGuard preshared keys: generation, fingerprints, sealing, and the per-pair decision.
 
-Pure logic (stdlib and the collection's X25519 only, no ansible import). Errors are ValueError and
-their messages never contain a key.
+Pure logic (standard library, plus the ``cryptography`` package for sealing only; no ansible
+import). Errors are ValueError and their messages never contain a key.
 
 How a preshared key (PSK) reaches the two hosts of a pair:
 
@@ -11,9 +11,14 @@ How a preshared key (PSK) reaches the two hosts of a pair:
   a 256-bit random secret); :func:`decide` compares the two fingerprints of every pair on the
   controller, so a run where both sides agree moves nothing;
 * when one side must receive a key, the other side *seals* it to the receiver's WireGuard public
-  key (:func:`seal`: ephemeral X25519, HKDF-SHA256, one-time XOR key, HMAC-SHA256 tag, bound to the
-  interface and both host names). Only the sealed form crosses the controller; only the receiving
-  host, with its WireGuard private key, can open it (:func:`unseal`).
+  key (:func:`seal`), with a standard composition of ``cryptography`` primitives and nothing
+  hand-rolled: an ephemeral X25519 key agreement with the receiver's key, HKDF-SHA256 binding a
+  version label, both public keys, the interface and both host names, and ChaCha20-Poly1305 with
+  that context as associated data. Only the sealed form crosses the controller; only the
+  receiving host, with its WireGuard private key, can open it (:func:`unseal`).
+
+``cryptography`` is imported when a key is sealed or opened, so fingerprints and :func:`decide`
+work without it (the controller's filter and the read-only pre-flight do not need it).
 """
 
 from __future__ import annotations
@@ -21,15 +26,22 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-import hmac
 import re
 import secrets
 
-from ._x25519 import KEY_LEN, decode_key, encode_key, generate_private_key, public_key, x25519
+from ._wgkey import KEY_LEN, decode_key, encode_key
 
 SUFFIX = ".psk"
-SEAL_PREFIX = "nfpsk1."
-_SEAL_SALT = b"netfleet.wireguard psk seal v1"
+SEAL_PREFIX = "nfpsk2."
+# formats earlier versions produced; refused with an explanation instead of "not a sealed key"
+_OLD_PREFIXES = ("nfpsk1.",)
+SEAL_VERSION = b"netfleet.wireguard psk seal v2"
+_TAG_LEN = 16  # Poly1305
+_SEALED_LEN = KEY_LEN + KEY_LEN + _TAG_LEN  # ephemeral public key, ciphertext, tag
+# one key per message (the ephemeral key is new for every seal), so one fixed nonce is safe
+_NONCE = bytes(12)
+CRYPTOGRAPHY_MISSING = ("python3-cryptography is needed on hosts that use preshared keys; "
+                        "netfleet.wireguard.wireguard_install installs it")
 # inventory names as file names: no path separator, no leading dot, nothing a shell or ls mangles
 _NAME_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.:@+=-]{0,199}$")
 
@@ -37,13 +49,14 @@ _NAME_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.:@+=-]{0,199}$")
 # ----------------------------------------------------------------------------- keys and files
 
 def generate() -> str:
-    """A new preshared key: 32 random bytes from the OS CSPRNG, base64 (like ``wg genpsk``)."""
+    """A new preshared key: 32 random bytes from the OS CSPRNG, base64 (what ``wg genpsk`` does)."""
     return encode_key(secrets.token_bytes(KEY_LEN))
 
 
 def normalise(psk: str | bytes) -> str:
-    """The canonical base64 form of a preshared key (ValueError, never echoing it, when malformed)."""
-    return encode_key(decode_key(psk, "preshared key"))
+    """The canonical base64 form of a preshared key (surrounding whitespace, e.g. a file's newline,
+    allowed); ValueError, never echoing it, when malformed or not canonical."""
+    return encode_key(decode_key(psk, "preshared key", strip=True))
 
 
 def is_valid(psk: object) -> bool:
@@ -56,7 +69,7 @@ def is_valid(psk: object) -> bool:
 
 def fingerprint(psk: str | bytes) -> str:
     """Hex SHA-256 of the 32 raw key bytes: identifies a key without revealing it."""
-    return hashlib.sha256(decode_key(psk, "preshared key")).hexdigest()
+    return hashlib.sha256(decode_key(psk, "preshared key", strip=True)).hexdigest()
 
 
 def check_name(name: object) -> str:
@@ -82,6 +95,34 @@ def peer_of(file: str) -> str | None:
 
 # ----------------------------------------------------------------------------- sealing
 
+def _crypto():
+    """The ``cryptography`` names sealing uses, imported on first use; ValueError when missing."""
+    try:
+        from cryptography.exceptions import InvalidTag, UnsupportedAlgorithm
+        from cryptography.hazmat.primitives import hashes, serialization
+        from cryptography.hazmat.primitives.asymmetric import x25519
+        from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
+        from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+    except ImportError:
+        raise ValueError(CRYPTOGRAPHY_MISSING) from None
+    return {"InvalidTag": InvalidTag, "UnsupportedAlgorithm": UnsupportedAlgorithm, "hashes": hashes,
+            "serialization": serialization, "x25519": x25519, "ChaCha20Poly1305": ChaCha20Poly1305, "HKDF": HKDF}
+
+
+def require_cryptography() -> None:
+    """ValueError (:data:`CRYPTOGRAPHY_MISSING`) unless :func:`seal` and :func:`unseal` can work here.
+
+    Modules call it before they change anything, so a host without the library fails cleanly.
+    """
+    c = _crypto()
+    try:
+        c["x25519"].X25519PrivateKey.generate()
+        c["ChaCha20Poly1305"](bytes(KEY_LEN))
+    except c["UnsupportedAlgorithm"]:
+        raise ValueError("this host's cryptography/OpenSSL offers no X25519 or ChaCha20-Poly1305 (FIPS mode?), "
+                         "which sealed preshared keys need") from None
+
+
 def seal_context(interface: str, sender: str, receiver: str) -> bytes:
     """What a sealed key is bound to: it only opens for this interface and this ordered pair."""
     for value in (interface, sender, receiver):
@@ -90,63 +131,88 @@ def seal_context(interface: str, sender: str, receiver: str) -> bytes:
     return b"\0".join(v.encode("utf-8") for v in ("netfleet.wireguard psk", interface, sender, receiver))
 
 
-def _hkdf(shared: bytes, info: bytes, length: int) -> bytes:
-    """HKDF-SHA256 (RFC 5869) with this module's fixed salt."""
-    prk = hmac.new(_SEAL_SALT, shared, hashlib.sha256).digest()
-    out, block, counter = b"", b"", 1
-    while len(out) < length:
-        block = hmac.new(prk, block + info + bytes([counter]), hashlib.sha256).digest()
-        out += block
-        counter += 1
-    return out[:length]
+def _raw_public(c, key) -> bytes:
+    # public_bytes(Raw, Raw) rather than public_bytes_raw(): the latter needs cryptography >= 40
+    return key.public_bytes(c["serialization"].Encoding.Raw, c["serialization"].PublicFormat.Raw)
 
 
-def _keys(shared: bytes, ephemeral_pub: bytes, recipient_pub: bytes, context: bytes) -> tuple[bytes, bytes]:
+def _aead(c, private, peer_public: bytes, ephemeral_pub: bytes, recipient_pub: bytes, context: bytes):
+    """ChaCha20-Poly1305 keyed by HKDF-SHA256 over the X25519 shared secret of ``private`` and ``peer_public``.
+
+    HKDF salt: the version label; info: ephemeral public key, recipient public key, then the
+    context (two fixed-length fields first, so the encoding is unambiguous).
+    """
+    try:
+        shared = private.exchange(c["x25519"].X25519PublicKey.from_public_bytes(peer_public))
+    except ValueError:
+        # cryptography refuses an all-zero shared secret (a low-order point)
+        shared = bytes(KEY_LEN)
     if not any(shared):
         raise ValueError("the recipient public key is not usable (low-order point)")
-    okm = _hkdf(shared, ephemeral_pub + recipient_pub + context, 2 * KEY_LEN)
-    return okm[:KEY_LEN], okm[KEY_LEN:]
+    key = c["HKDF"](algorithm=c["hashes"].SHA256(), length=KEY_LEN, salt=SEAL_VERSION,
+                    info=ephemeral_pub + recipient_pub + context).derive(shared)
+    return c["ChaCha20Poly1305"](key)
 
 
 def seal(psk: str, recipient_public_key: str, context: bytes, ephemeral: bytes | None = None) -> str:
     """Encrypt ``psk`` so that only the holder of ``recipient_public_key``'s private key opens it.
 
-    ECIES-style: a fresh ephemeral X25519 key per call, HKDF-SHA256 over the shared secret, the
-    32-byte key XORed with a one-time pad, then an HMAC-SHA256 tag over ephemeral key and
-    ciphertext. ``ephemeral`` is for test vectors only.
+    Returns ``nfpsk2.`` + base64(ephemeral public key (32) || ChaCha20-Poly1305 ciphertext (32) and
+    tag (16)); the associated data is ``context`` (:func:`seal_context`). A fresh ephemeral X25519
+    key per call; ``ephemeral`` (32 raw bytes) is for test vectors only.
     """
-    raw = decode_key(psk, "preshared key")
-    recipient = decode_key(recipient_public_key, "recipient public key")
-    eph = ephemeral if ephemeral is not None else generate_private_key()
-    eph_pub = public_key(eph)
-    pad, mac_key = _keys(x25519(eph, recipient), eph_pub, recipient, context)
-    ciphertext = bytes(a ^ b for a, b in zip(raw, pad))
-    tag = hmac.new(mac_key, eph_pub + ciphertext, hashlib.sha256).digest()
-    return SEAL_PREFIX + base64.b64encode(eph_pub + ciphertext + tag).decode("ascii")
+    raw = decode_key(psk, "preshared key", strip=True)
+    recipient = decode_key(recipient_public_key, "recipient public key", strip=True)
+    if not isinstance(context, bytes) or not context:
+        raise ValueError("the seal context must be non-empty bytes (seal_context)")
+    c = _crypto()
+    try:
+        eph = (c["x25519"].X25519PrivateKey.generate() if ephemeral is None
+               else c["x25519"].X25519PrivateKey.from_private_bytes(ephemeral))
+        eph_pub = _raw_public(c, eph.public_key())
+        sealed = _aead(c, eph, recipient, eph_pub, recipient, context).encrypt(_NONCE, raw, context)
+    except c["UnsupportedAlgorithm"]:
+        raise ValueError("this host's cryptography/OpenSSL offers no X25519 or ChaCha20-Poly1305") from None
+    return SEAL_PREFIX + base64.b64encode(eph_pub + sealed).decode("ascii")
 
 
-def unseal(sealed: str, private_key: str, context: bytes) -> str:
-    """Open a key sealed by :func:`seal` with the recipient's base64 private key.
+def unseal(sealed: str, private_key: str | bytes, context: bytes) -> str:
+    """Open a key sealed by :func:`seal` with the recipient's base64 private key (file text is fine).
 
-    ValueError when the text is malformed, was sealed for another key or another context, or was
-    altered.
+    ValueError when the text is malformed or in an old format, was sealed for another key or
+    another context, or was altered.
     """
+    if isinstance(sealed, str) and sealed.startswith(_OLD_PREFIXES):
+        raise ValueError("the sealed preshared key is in the old %s format, which this version of "
+                         "netfleet.wireguard no longer opens; run the sending host with the same collection "
+                         "version so it seals the key again (%s)" % (sealed.split(".", 1)[0], SEAL_PREFIX.rstrip(".")))
     if not isinstance(sealed, str) or not sealed.startswith(SEAL_PREFIX):
         raise ValueError("not a sealed preshared key (expected the %s format)" % SEAL_PREFIX.rstrip("."))
     try:
         blob = base64.b64decode(sealed[len(SEAL_PREFIX):], validate=True)
     except (binascii.Error, ValueError):
         raise ValueError("sealed preshared key is not valid base64") from None
-    if len(blob) != 3 * KEY_LEN:
+    if len(blob) != _SEALED_LEN:
         raise ValueError("sealed preshared key has the wrong length")
-    eph_pub, ciphertext, tag = blob[:KEY_LEN], blob[KEY_LEN:2 * KEY_LEN], blob[2 * KEY_LEN:]
-    priv = decode_key(private_key, "private key")
-    pad, mac_key = _keys(x25519(priv, eph_pub), eph_pub, public_key(priv), context)
-    expected = hmac.new(mac_key, eph_pub + ciphertext, hashlib.sha256).digest()
-    if not hmac.compare_digest(expected, tag):
+    if not isinstance(context, bytes) or not context:
+        raise ValueError("the seal context must be non-empty bytes (seal_context)")
+    raw_private = decode_key(private_key, "private key", strip=True)
+    eph_pub, ciphertext = blob[:KEY_LEN], blob[KEY_LEN:]
+    c = _crypto()
+    try:
+        priv = c["x25519"].X25519PrivateKey.from_private_bytes(raw_private)
+        aead = _aead(c, priv, eph_pub, eph_pub, _raw_public(c, priv.public_key()), context)
+        opened = aead.decrypt(_NONCE, ciphertext, context)
+    except c["InvalidTag"]:
         raise ValueError("sealed preshared key does not authenticate: sealed for another host key, "
-                         "interface or pair, or altered")
-    return encode_key(bytes(a ^ b for a, b in zip(ciphertext, pad)))
+                         "interface or pair, or altered") from None
+    except c["UnsupportedAlgorithm"]:
+        raise ValueError("this host's cryptography/OpenSSL offers no X25519 or ChaCha20-Poly1305") from None
+    except ValueError as exc:
+        if "low-order" in str(exc):
+            raise ValueError("sealed preshared key does not authenticate: its ephemeral key is not usable") from None
+        raise
+    return encode_key(opened)
 
 
 # ----------------------------------------------------------------------------- the per-pair decision

@@ -16,7 +16,7 @@ import ipaddress
 import re
 from dataclasses import dataclass, field
 
-from ._x25519 import is_valid_key
+from ._wgkey import is_valid_key
 
 # canonical spelling of every key, looked up in lower case (wg itself is case-insensitive)
 _INTERFACE_WG = {"privatekey": "PrivateKey", "listenport": "ListenPort", "fwmark": "FwMark"}

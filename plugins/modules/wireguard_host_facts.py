@@ -18,9 +18,13 @@ description:
   - The roles run it once per host per run (C(playbooks/site.yml) does it for all roles at once)
     and skip every task whose target already matches, so a run with nothing to change makes
     one call to each host for all checks instead of one call per check.
-  - Private keys are read only to derive their public key; neither the key nor its checksum is returned.
+  - Private keys are read only to derive their public key with C(wg pubkey) (the key on standard input,
+    never on a command line); neither the key nor its checksum is returned.
 author:
   - netfleet engineers (@netfleet)
+requirements:
+  - None for the facts themselves. RV(public_keys) needs the C(wg) command (wireguard-tools); without it
+    every key is V(null) and RV(key_problems) says why.
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
 options:
@@ -34,6 +38,7 @@ options:
   private_keys:
     description:
       - WireGuard private key files whose public keys are reported in RV(public_keys).
+      - The public key is derived with C(wg pubkey); before wireguard-tools is installed it is V(null).
     type: list
     elements: path
     default: []
@@ -54,6 +59,8 @@ attributes:
     platforms: posix
 notes:
   - Checksums of private key files are never returned, even when a key path is listed in O(paths).
+  - A key file must hold the canonical form C(wg) prints (padding bits zero); anything else is reported
+    as not a valid private key.
 seealso:
   - module: netfleet.wireguard.wireguard_keypair
   - module: netfleet.wireguard.wireguard_apply
@@ -134,14 +141,20 @@ files:
   returned: always
   sample: {"/etc/wireguard/wg0.nft": {"exists": true, "type": "file", "mode": "0600", "uid": 0, "gid": 0, "checksum": "0f3c..."}}
 public_keys:
-  description: Public key of each file in O(private_keys), or null when it is missing or not a valid key.
+  description:
+    - Public key of each file in O(private_keys), or null when it is missing, not a valid key, or C(wg)
+      is not installed (RV(key_problems) says which).
   type: dict
   returned: always
   sample: {"/etc/wireguard/wg0.key": "xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg="}
 key_problems:
-  description: Why a listed private key file has no public key (missing, not a file, not a valid key).
+  description:
+    - Why a listed private key file has no public key - V(missing), V(not a regular file), V(not a valid
+      private key), V(wg is not installed) (the key file is valid, its public key is not known until
+      wireguard-tools is installed), or the error of C(wg pubkey) or of reading the file.
   type: dict
   returned: always
+  sample: {"/etc/wireguard/wg1.key": "missing"}
 """
 
 import glob
@@ -152,7 +165,8 @@ import stat
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.netfleet.wireguard.plugins.module_utils import _hostfacts as hf
-from ansible_collections.netfleet.wireguard.plugins.module_utils._x25519 import public_key_b64
+from ansible_collections.netfleet.wireguard.plugins.module_utils import _wgtool as wgtool
+from ansible_collections.netfleet.wireguard.plugins.module_utils._wgkey import is_valid_key
 
 COMMANDS = ("wg", "wg-quick", "wireguard-go", "nft", "iptables", "ip6tables", "resolvconf",
             "systemctl", "modprobe", "ip")
@@ -248,7 +262,8 @@ def _file_info(path, secret_paths):
             "gid": st.st_gid, "checksum": checksum}
 
 
-def _public_keys(paths):
+def _public_keys(module, wg, paths):
+    """({path: public key or None}, {path: why None}); the private keys stay in this process."""
     keys, problems = {}, {}
     for path in paths:
         keys[path] = None
@@ -260,9 +275,19 @@ def _public_keys(paths):
             continue
         try:
             with open(path, "rb") as handle:
-                keys[path] = public_key_b64(handle.read(4096))
-        except (OSError, ValueError) as exc:
-            problems[path] = "not a valid private key" if isinstance(exc, ValueError) else str(exc.strerror or exc)
+                private = handle.read(4096)
+        except OSError as exc:
+            problems[path] = str(exc.strerror or exc)
+            continue
+        if not is_valid_key(private, strip=True):
+            problems[path] = "not a valid private key"
+        elif not wg:
+            problems[path] = "wg is not installed"
+        else:
+            try:
+                keys[path] = wgtool.pubkey(module, wg, private)
+            except ValueError as exc:
+                problems[path] = str(exc)
     return keys, problems
 
 
@@ -277,7 +302,7 @@ def main():
     )
     family, distribution = hf.os_family(hf.parse_os_release(_read("/etc/os-release") or _read("/usr/lib/os-release") or ""))
     commands = {name: module.get_bin_path(name) for name in COMMANDS}
-    public_keys, problems = _public_keys(module.params["private_keys"])
+    public_keys, problems = _public_keys(module, commands["wg"], module.params["private_keys"])
     secret = set(module.params["private_keys"])
     module.exit_json(
         changed=False,

@@ -13,12 +13,15 @@ description:
   - Creates the WireGuard private key file on the managed host if it does not exist yet
     (mode C(0600), owner C(root)) and returns the matching public key.
   - The private key never leaves the host. It is not returned, not logged and not shown in diffs.
-  - Keys are generated and derived with a pure-Python X25519 implementation (RFC 7748), so the host
-    needs neither the C(wg) tool nor the Python C(cryptography) package.
+  - The key is generated with C(wg genkey) and its public key derived with C(wg pubkey), which reads
+    the private key on standard input (never on a command line). The C(wg) command comes with
+    wireguard-tools, which the C(netfleet.wireguard.wireguard_install) role installs.
   - An existing key file that does not hold a valid key is an error; it is only replaced when
     O(force=true).
 author:
   - netfleet engineers (@netfleet)
+requirements:
+  - wireguard-tools (the C(wg) command) on the managed host
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
 options:
@@ -49,13 +52,19 @@ options:
 attributes:
   check_mode:
     support: full
-    details: With no key file yet, reports a change and RV(public_key=null).
+    details:
+      - With no key file yet, reports a change and RV(public_key=null).
+      - When C(wg) is not installed yet (a check run before wireguard-tools is installed), an existing
+        key is reported with RV(public_key=null) and a warning instead of failing.
   diff_mode:
     support: none
   platform:
     platforms: posix
 notes:
   - The parent directory is created with mode C(0700) when it does not exist.
+  - A key file must hold the key in the canonical form C(wg) prints (44 base64 characters ending in
+    C(=), padding bits zero); anything else is refused like an invalid key.
+  - Fails with a pointer to C(netfleet.wireguard.wireguard_install) when C(wg) is not installed.
 seealso:
   - module: netfleet.wireguard.wireguard_apply
 """
@@ -80,7 +89,7 @@ RETURN = r"""
 public_key:
   description:
     - Base64 public key matching the private key in RV(path).
-    - V(null) in check mode when the key does not exist yet.
+    - V(null) in check mode when the key does not exist yet, or when C(wg) is not installed yet.
   returned: always
   type: str
   sample: hSDwCYkwp1R0i33ctD73Wg2/Og0mOBr066SpjqqbTmo=
@@ -96,24 +105,22 @@ import re
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.netfleet.wireguard.plugins.module_utils._secretfile import write_secret
-from ansible_collections.netfleet.wireguard.plugins.module_utils._x25519 import (
-    encode_key,
-    generate_private_key,
-    public_key_b64,
-)
+from ansible_collections.netfleet.wireguard.plugins.module_utils import _wgtool as wgtool
+from ansible_collections.netfleet.wireguard.plugins.module_utils._wgkey import decode_key, encode_key
 
 _IFNAME = re.compile(r"^[a-zA-Z0-9_=+.-]{1,15}$")
 
 
-def _write_key(module, path, owner, group):
-    key = encode_key(generate_private_key())
+def _write_key(module, wg, path, owner, group):
+    key = wgtool.genkey(module, wg)
+    public = wgtool.pubkey(module, wg, key)
 
     def own(tmp):
         module.set_owner_if_different(tmp, owner, False)
         module.set_group_if_different(tmp, group, False)
 
     write_secret(path, key + "\n", prefix=".wgkey-", prepare=own)
-    return public_key_b64(key)
+    return public
 
 
 def main():
@@ -141,14 +148,24 @@ def main():
         with open(path, "rb") as handle:
             existing = handle.read(4096)
 
+    wg = module.get_bin_path("wg")
     if existing is not None and not module.params["force"]:
         try:
-            result["public_key"] = public_key_b64(existing)
+            private = encode_key(decode_key(existing, "the key file", strip=True))
         except ValueError as exc:
             module.fail_json(
                 msg="%s does not contain a valid WireGuard private key (%s). It was left untouched; "
                     "fix or remove it, or set force=true to replace it with a new key." % (path, exc),
                 **result)
+        if wg:
+            try:
+                result["public_key"] = wgtool.pubkey(module, wg, private)
+            except ValueError as exc:
+                module.fail_json(msg="%s: %s" % (path, exc), **result)
+        elif module.check_mode:
+            module.warn("%s; the public key of %s is not known until then" % (wgtool.WG_MISSING, path))
+        else:
+            module.fail_json(msg=wgtool.WG_MISSING, **result)
         # keep permissions tight on an existing key
         changed = module.set_mode_if_different(path, "0600", False)
         changed = module.set_owner_if_different(path, owner, changed)
@@ -158,8 +175,12 @@ def main():
     result["changed"] = True
     if module.check_mode:
         module.exit_json(**result)
+    if not wg:
+        module.fail_json(msg=wgtool.WG_MISSING, **result)
     try:
-        result["public_key"] = _write_key(module, path, owner, group)
+        result["public_key"] = _write_key(module, wg, path, owner, group)
+    except ValueError as exc:
+        module.fail_json(msg="could not create a key for %s: %s" % (path, exc), **result)
     except OSError as exc:
         module.fail_json(msg="could not write %s: %s" % (path, exc.strerror or exc), **result)
     module.exit_json(**result)

@@ -19,12 +19,19 @@ description:
     system's generator when the file is missing or invalid, or when the peer is in O(regenerate))
     and returns it B(sealed) to the peer host's WireGuard public key. O(receive) opens sealed
     keys with this host's WireGuard private key (O(private_key_path)) and stores them.
-  - A sealed key is ephemeral X25519 with the receiver's public key, HKDF-SHA256 and an
-    HMAC-SHA256 tag, bound to the interface and to both host names. Only the receiving host can open
-    it, so the plain key never crosses the controller, its logs or its temporary files.
+  - A sealed key (C(nfpsk2.) followed by base64) is built from standard primitives of the Python
+    C(cryptography) package - an ephemeral X25519 key agreement with the receiver's WireGuard public
+    key, HKDF-SHA256 binding a version label, both public keys, the interface and both host names, and
+    ChaCha20-Poly1305 with that context as associated data. Only the receiving host can open it, so
+    the plain key never crosses the controller, its logs or its temporary files. Keys sealed by
+    earlier versions (C(nfpsk1.)) are refused with an explanation.
   - A plain preshared key is never returned, logged or shown in a diff.
 author:
   - netfleet engineers (@netfleet)
+requirements:
+  - The Python C(cryptography) package (3.1 or later; C(python3-cryptography) on Debian/Ubuntu and
+    RedHat, C(python-cryptography) on Arch) on the managed host, for O(send) and O(receive) outside
+    check mode. Fingerprints, pruning and check mode work without it.
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
 options:
@@ -103,6 +110,9 @@ attributes:
   platform:
     platforms: posix
 notes:
+  - The C(netfleet.wireguard.wireguard_install) role installs C(cryptography) on hosts with preshared keys.
+  - Key files, O(public_keys) and the private key must be in the canonical form C(wg) prints
+    (padding bits zero); a key file in another form counts as invalid (RV(invalid)).
   - The C(netfleet.wireguard.wireguard_keys) role decides per pair which host sends and which
     receives, then M(netfleet.wireguard.wireguard_apply) puts the keys into the configuration.
 seealso:
@@ -199,7 +209,7 @@ import stat
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.netfleet.wireguard.plugins.module_utils import _psk as psk
 from ansible_collections.netfleet.wireguard.plugins.module_utils._secretfile import write_secret
-from ansible_collections.netfleet.wireguard.plugins.module_utils._x25519 import is_valid_key
+from ansible_collections.netfleet.wireguard.plugins.module_utils._wgkey import is_valid_key
 
 _IFNAME = re.compile(r"^[a-zA-Z0-9_=+.-]{1,15}$")
 
@@ -303,6 +313,11 @@ def main():
         module.fail_json(msg="name (this host's inventory name) is required with send or receive", **result)
     if os.path.lexists(directory) and (os.path.islink(directory) or not os.path.isdir(directory)):
         module.fail_json(msg="%s exists and is not a directory" % directory, **result)
+    if (send or receive) and not check:
+        try:
+            psk.require_cryptography()
+        except ValueError as exc:
+            module.fail_json(msg=str(exc), **result)
 
     # ---- current state (the keys stay in this process)
     have_dir = os.path.isdir(directory)
@@ -328,7 +343,7 @@ def main():
     if receive and not check:
         try:
             with open(key_path, "rb") as handle:
-                private_key = handle.read(4096).decode("ascii", "replace").strip()
+                private_key = handle.read(4096)
         except OSError as exc:
             module.fail_json(msg="cannot read the private key %s to open the received preshared keys: %s"
                                  % (key_path, exc.strerror or exc), **result)

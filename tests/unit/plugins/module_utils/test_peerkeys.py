@@ -43,7 +43,7 @@ def test_bad_shapes(peers, keys):
 
 def test_pending_peers_get_distinct_placeholder_keys_and_others_still_fail():
     from ansible_collections.netfleet.wireguard.plugins.module_utils._peerkeys import placeholder_key
-    from ansible_collections.netfleet.wireguard.plugins.module_utils._x25519 import is_valid_key
+    from ansible_collections.netfleet.wireguard.plugins.module_utils._wgkey import is_valid_key
     peers = [{"name": "a"}, {"name": "b"}, {"name": "c"}]
     out = join_peer_keys(peers, {"c": K1}, "hub", pending=("a", "b"))
     assert [p.get("pending", False) for p in out] == [True, True, False]
@@ -54,3 +54,15 @@ def test_pending_peers_get_distinct_placeholder_keys_and_others_still_fail():
     with pytest.raises(ValueError, match="hub: no public key known for peer.s. b"):
         join_peer_keys(peers, {"c": K1}, "hub", pending=("a",))
     assert wireguard_peer_keys(peers, {"c": K1}, "hub", pending=["a", "b"]) == out
+
+
+@pytest.mark.parametrize("bad", [
+    K1[:42] + "p=",      # K1 ends in "o=": the same bytes with a padding bit set, which wg refuses
+    K1 + "\n",           # registry and inventory values are taken exactly
+    " " + K1,
+])
+def test_noncanonical_or_padded_keys_are_refused(bad):
+    with pytest.raises(ValueError, match="peer.s. a is not a valid WireGuard key"):
+        join_peer_keys([{"name": "a"}], {"a": bad}, "hub")
+    with pytest.raises(ValueError, match="peer.s. phone is not a valid WireGuard key"):
+        join_peer_keys([{"name": "phone", "public_key": bad}], {}, "hub")

@@ -4,20 +4,53 @@
 from __future__ import annotations
 
 import base64
+import builtins
 import hashlib
 
 import pytest
 
-from ansible_collections.netfleet.wireguard.plugins.module_utils import _psk as p
-from ansible_collections.netfleet.wireguard.plugins.module_utils import _x25519 as x
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import x25519
+from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-PSK = x.encode_key(bytes(range(100, 132)))
-PSK2 = x.encode_key(b"\x42" * 32)
-RECV_PRIV = x.encode_key(x.clamp(bytes(range(1, 33))))
-RECV_PUB = x.public_key_b64(RECV_PRIV)
-OTHER_PRIV = x.encode_key(x.clamp(bytes(range(2, 34))))
+from ansible_collections.netfleet.wireguard.plugins.module_utils import _psk as p
+from ansible_collections.netfleet.wireguard.plugins.module_utils._wgkey import encode_key
+
+B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+
+
+def public_of(private_b64):
+    """Public key of a base64 private key, computed by `cryptography` (independent of the code under test)."""
+    key = x25519.X25519PrivateKey.from_private_bytes(base64.b64decode(private_b64))
+    return encode_key(key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw))
+
+
+def noncanonical(key):
+    """The same 32 bytes written with a padding bit set (``...B=`` for ``...A=``): `wg` refuses it."""
+    assert key[42] in "AEIMQUYcgkosw048" and key[43] == "="
+    bad = key[:42] + B64[B64.index(key[42]) | 1] + "="
+    assert base64.b64decode(bad) == base64.b64decode(key)
+    return bad
+
+
+PSK = encode_key(bytes(range(100, 132)))
+PSK2 = encode_key(b"\x42" * 32)
+RECV_PRIV = encode_key(bytes(range(1, 33)))
+RECV_PUB = public_of(RECV_PRIV)
+OTHER_PRIV = encode_key(bytes(range(2, 34)))
 CTX = p.seal_context("wg0", "hub", "spoke")
-EPH = x.clamp(b"\x05" * 32)
+EPH = b"\x05" * 32
+SEALED_LEN = 32 + 32 + 16
+
+
+def blob_of(sealed):
+    assert sealed.startswith("nfpsk2.")
+    return base64.b64decode(sealed[len("nfpsk2."):])
+
+
+def text_of(blob):
+    return "nfpsk2." + base64.b64encode(bytes(blob)).decode()
 
 
 # ----------------------------------------------------------------------------- keys
@@ -35,6 +68,8 @@ def test_generate_is_32_random_bytes_base64():
     ("  " + PSK + "\n", True),
     (PSK.encode(), True),
     (PSK[:-2] + "==", False),          # 31 bytes
+    (noncanonical(PSK), False),        # padding bits set: wg refuses it
+    (noncanonical(PSK) + "\n", False),
     ("A" * 44, False),                 # no padding
     ("!" * 43 + "=", False),           # not base64
     ("", False),
@@ -53,7 +88,7 @@ def test_is_valid_and_normalise(text, valid):
 
 @pytest.mark.parametrize("raw", [b"\x00" * 32, b"\xff" * 32, bytes(range(32))])
 def test_fingerprint_is_sha256_of_the_raw_key(raw):
-    key = x.encode_key(raw)
+    key = encode_key(raw)
     assert p.fingerprint(key) == hashlib.sha256(raw).hexdigest()
     assert p.fingerprint(key + "\n") == p.fingerprint(key)
     assert key not in p.fingerprint(key)
@@ -68,6 +103,12 @@ def test_fingerprint_of_malformed_key_does_not_echo_it():
     with pytest.raises(ValueError) as err:
         p.fingerprint("secret-but-not-a-key")
     assert "secret" not in str(err.value)
+
+
+def test_fingerprint_refuses_a_noncanonical_key():
+    with pytest.raises(ValueError, match="canonical") as err:
+        p.fingerprint(noncanonical(PSK))
+    assert noncanonical(PSK) not in str(err.value)
 
 
 @pytest.mark.parametrize("name,ok", [
@@ -98,9 +139,21 @@ def test_peer_of_directory_entries(entry, peer):
 def test_seal_roundtrip_and_fresh_ephemeral():
     one = p.seal(PSK, RECV_PUB, CTX)
     two = p.seal(PSK, RECV_PUB, CTX)
-    assert one != two and one.startswith("nfpsk1.")
+    assert one != two and one.startswith("nfpsk2.")
+    assert len(blob_of(one)) == SEALED_LEN and blob_of(one)[:32] != blob_of(two)[:32]
     assert PSK not in one and PSK[:20] not in one
     assert p.unseal(one, RECV_PRIV, CTX) == PSK == p.unseal(two, RECV_PRIV, CTX)
+    # the private key as a key file holds it (bytes, trailing newline)
+    assert p.unseal(one, (RECV_PRIV + "\n").encode(), CTX) == PSK
+
+
+def test_seal_roundtrip_with_keys_made_by_cryptography():
+    for dummy in range(20):
+        priv = x25519.X25519PrivateKey.generate()
+        priv_b64 = encode_key(priv.private_bytes(serialization.Encoding.Raw, serialization.PrivateFormat.Raw,
+                                                 serialization.NoEncryption()))
+        key = p.generate()
+        assert p.unseal(p.seal(key, public_of(priv_b64), CTX), priv_b64, CTX) == key
 
 
 def test_seal_is_deterministic_with_a_given_ephemeral_key():
@@ -108,25 +161,47 @@ def test_seal_is_deterministic_with_a_given_ephemeral_key():
     assert p.seal(PSK, RECV_PUB, CTX, ephemeral=EPH) != p.seal(PSK2, RECV_PUB, CTX, ephemeral=EPH)
 
 
-def test_seal_matches_an_independent_x25519_hkdf_implementation():
-    """The construction is standard X25519 + HKDF-SHA256 (RFC 5869) + HMAC-SHA256, as `cryptography` computes it."""
-    x25519 = pytest.importorskip("cryptography.hazmat.primitives.asymmetric.x25519")
-    hashes = pytest.importorskip("cryptography.hazmat.primitives.hashes")
-    hkdf = pytest.importorskip("cryptography.hazmat.primitives.kdf.hkdf")
-    hmac_mod = pytest.importorskip("cryptography.hazmat.primitives.hmac")
-    blob = base64.b64decode(p.seal(PSK, RECV_PUB, CTX)[len("nfpsk1."):])
-    eph_pub, ciphertext, tag = blob[:32], blob[32:64], blob[64:]
-    receiver = x25519.X25519PrivateKey.from_private_bytes(base64.b64decode(RECV_PRIV))
+# computed once by this code and checked by the independent composition below; pins the format
+VECTOR = ("nfpsk2.UKYUCbHd0DJemxa3AOcZ6XcsBwALG9d4bpB8ZT0gSV0DS42qZNkymhaKPxE3+flnymGQ347VR65zDChLHc3PZqKCrvMcC0Z0dLACkblf6MM=")
+
+
+def test_seal_known_answer():
+    assert p.seal(PSK, RECV_PUB, CTX, ephemeral=EPH) == VECTOR
+    assert p.unseal(VECTOR, RECV_PRIV, CTX) == PSK
+
+
+def independent_open(sealed, private_b64, context):
+    """Open a sealed key with `cryptography` primitives composed here, from the format description:
+    X25519(receiver, ephemeral) -> HKDF-SHA256(salt = version label, info = ephemeral public key ||
+    receiver public key || context) -> ChaCha20-Poly1305(key, nonce 0, aad = context)."""
+    blob = blob_of(sealed)
+    eph_pub, ciphertext = blob[:32], blob[32:]
+    receiver = x25519.X25519PrivateKey.from_private_bytes(base64.b64decode(private_b64))
     shared = receiver.exchange(x25519.X25519PublicKey.from_public_bytes(eph_pub))
-    okm = hkdf.HKDF(algorithm=hashes.SHA256(), length=64, salt=b"netfleet.wireguard psk seal v1",
-                    info=eph_pub + base64.b64decode(RECV_PUB) + CTX).derive(shared)
-    mac = hmac_mod.HMAC(okm[32:], hashes.SHA256())
-    mac.update(eph_pub + ciphertext)
-    mac.verify(tag)
-    assert x.encode_key(bytes(a ^ b for a, b in zip(ciphertext, okm[:32]))) == PSK
+    key = HKDF(algorithm=hashes.SHA256(), length=32, salt=b"netfleet.wireguard psk seal v2",
+               info=eph_pub + base64.b64decode(public_of(private_b64)) + context).derive(shared)
+    return encode_key(ChaCha20Poly1305(key).decrypt(bytes(12), ciphertext, context))
 
 
-@pytest.mark.parametrize("case", ["other key", "swapped pair", "other interface", "other sender"])
+def independent_seal(psk, recipient_b64, context):
+    eph = x25519.X25519PrivateKey.generate()
+    eph_pub = eph.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    recipient = base64.b64decode(recipient_b64)
+    shared = eph.exchange(x25519.X25519PublicKey.from_public_bytes(recipient))
+    key = HKDF(algorithm=hashes.SHA256(), length=32, salt=b"netfleet.wireguard psk seal v2",
+               info=eph_pub + recipient + context).derive(shared)
+    return text_of(eph_pub + ChaCha20Poly1305(key).encrypt(bytes(12), base64.b64decode(psk), context))
+
+
+def test_seal_is_the_standard_construction_composed_independently():
+    """The construction is X25519 + HKDF-SHA256 + ChaCha20-Poly1305, nothing else: an independent
+    composition of the same `cryptography` primitives opens what seal() makes, and the other way round."""
+    assert independent_open(p.seal(PSK, RECV_PUB, CTX), RECV_PRIV, CTX) == PSK
+    assert independent_open(VECTOR, RECV_PRIV, CTX) == PSK
+    assert p.unseal(independent_seal(PSK2, RECV_PUB, CTX), RECV_PRIV, CTX) == PSK2
+
+
+@pytest.mark.parametrize("case", ["other key", "swapped pair", "other interface", "other sender", "other receiver"])
 def test_unseal_refuses_another_key_or_context(case):
     sealed = p.seal(PSK, RECV_PUB, CTX)
     key, ctx = {
@@ -134,31 +209,52 @@ def test_unseal_refuses_another_key_or_context(case):
         "swapped pair": (RECV_PRIV, p.seal_context("wg0", "spoke", "hub")),
         "other interface": (RECV_PRIV, p.seal_context("wg1", "hub", "spoke")),
         "other sender": (RECV_PRIV, p.seal_context("wg0", "branch", "spoke")),
+        "other receiver": (RECV_PRIV, p.seal_context("wg0", "hub", "spoke2")),
     }[case]
-    with pytest.raises(ValueError, match="does not authenticate"):
+    with pytest.raises(ValueError, match="does not authenticate") as err:
         p.unseal(sealed, key, ctx)
+    assert PSK not in str(err.value) and RECV_PRIV not in str(err.value)
 
 
-@pytest.mark.parametrize("part", [0, 40, 70])
-def test_unseal_refuses_altered_blobs(part):
-    blob = bytearray(base64.b64decode(p.seal(PSK, RECV_PUB, CTX)[7:]))
-    blob[part] ^= 1
-    with pytest.raises(ValueError):
-        p.unseal("nfpsk1." + base64.b64encode(bytes(blob)).decode(), RECV_PRIV, CTX)
+def test_unseal_refuses_every_altered_byte():
+    sealed = p.seal(PSK, RECV_PUB, CTX)
+    blob = blob_of(sealed)
+    for index in range(len(blob)):
+        for flip in (0x01, 0x80):
+            altered = bytearray(blob)
+            altered[index] ^= flip
+            with pytest.raises(ValueError) as err:
+                p.unseal(text_of(altered), RECV_PRIV, CTX)
+            assert PSK not in str(err.value) and RECV_PRIV not in str(err.value)
+    for cut in (blob[:-1], blob + b"\0", blob[1:]):
+        with pytest.raises(ValueError, match="wrong length"):
+            p.unseal(text_of(cut), RECV_PRIV, CTX)
+
+
+def test_unseal_refuses_the_old_format_with_an_explanation():
+    old = "nfpsk1." + base64.b64encode(bytes(96)).decode()
+    with pytest.raises(ValueError, match="old nfpsk1 format.*no longer opens"):
+        p.unseal(old, RECV_PRIV, CTX)
 
 
 @pytest.mark.parametrize("text,msg", [
-    ("", "not a sealed"), (PSK, "not a sealed"), ("nfpsk1.!!!", "base64"), ("nfpsk1." + PSK, "wrong length"),
-    (None, "not a sealed"),
+    ("", "not a sealed"), (PSK, "not a sealed"), ("nfpsk2.!!!", "base64"), ("nfpsk2." + PSK, "wrong length"),
+    (None, "not a sealed"), ("NFPSK2." + "A" * 108, "not a sealed"),
 ])
 def test_unseal_malformed(text, msg):
     with pytest.raises(ValueError, match=msg):
         p.unseal(text, RECV_PRIV, CTX)
 
 
-def test_seal_refuses_low_order_recipient():
+@pytest.mark.parametrize("point", [bytes(32), b"\x01" + bytes(31), bytes.fromhex(
+    "e0eb7a7c3b41b8ae1656e3faf19fc46ada098deb9c32b1fd866205165f49b800")])
+def test_low_order_points_are_refused(point):
     with pytest.raises(ValueError, match="low-order"):
-        p.seal(PSK, "A" * 43 + "=", CTX)
+        p.seal(PSK, encode_key(point), CTX)
+    # an ephemeral key that is a low-order point cannot be opened either
+    sealed = text_of(point + blob_of(p.seal(PSK, RECV_PUB, CTX))[32:])
+    with pytest.raises(ValueError, match="does not authenticate"):
+        p.unseal(sealed, RECV_PRIV, CTX)
 
 
 def test_seal_errors_never_echo_the_key():
@@ -167,10 +263,45 @@ def test_seal_errors_never_echo_the_key():
     assert "secret" not in str(err.value)
 
 
+def test_noncanonical_keys_are_refused_by_seal_and_unseal():
+    with pytest.raises(ValueError, match="canonical") as err:
+        p.seal(noncanonical(PSK), RECV_PUB, CTX)
+    assert noncanonical(PSK) not in str(err.value)
+    with pytest.raises(ValueError, match="recipient public key is not a canonical"):
+        p.seal(PSK, noncanonical(RECV_PUB), CTX)
+    sealed = p.seal(PSK, RECV_PUB, CTX)
+    with pytest.raises(ValueError, match="private key is not a canonical") as err:
+        p.unseal(sealed, noncanonical(RECV_PRIV), CTX)
+    assert noncanonical(RECV_PRIV) not in str(err.value)
+
+
 @pytest.mark.parametrize("args", [("", "a", "b"), ("wg0", "", "b"), ("wg0", "a", None), ("wg0", "a\0", "b")])
 def test_seal_context_needs_names(args):
     with pytest.raises(ValueError):
         p.seal_context(*args)
+
+
+def test_without_cryptography_sealing_fails_clearly_and_the_rest_works(monkeypatch):
+    real_import = builtins.__import__
+
+    def no_cryptography(name, *args, **kwargs):
+        if name == "cryptography" or name.startswith("cryptography."):
+            raise ImportError("No module named %r" % name)
+        return real_import(name, *args, **kwargs)
+
+    sealed = p.seal(PSK, RECV_PUB, CTX)
+    monkeypatch.setattr(builtins, "__import__", no_cryptography)
+    for call in (lambda: p.seal(PSK, RECV_PUB, CTX), lambda: p.unseal(sealed, RECV_PRIV, CTX), p.require_cryptography):
+        with pytest.raises(ValueError, match="python3-cryptography is needed on hosts that use preshared keys; "
+                                             "netfleet.wireguard.wireguard_install installs it"):
+            call()
+    assert p.fingerprint(PSK) == hashlib.sha256(base64.b64decode(PSK)).hexdigest()
+    assert p.is_valid(p.generate())
+    assert p.decide({}, {}, []) == {"hosts": {}, "errors": {}, "notes": []}
+
+
+def test_require_cryptography_passes_here():
+    assert p.require_cryptography() is None
 
 
 # ----------------------------------------------------------------------------- decide

@@ -4,14 +4,32 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.netfleet.wireguard.plugins.module_utils import _wgconf as w
-from ansible_collections.netfleet.wireguard.plugins.module_utils import _x25519 as x
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import x25519
 
-PRIV = x.encode_key(bytes(range(1, 33)))
-K1 = x.public_key_b64(x.encode_key(b"\x01" * 32))
-K2 = x.public_key_b64(x.encode_key(b"\x02" * 32))
-K3 = x.public_key_b64(x.encode_key(b"\x03" * 32))
-PSK = x.encode_key(b"\x07" * 32)
+from ansible_collections.netfleet.wireguard.plugins.module_utils import _wgconf as w
+from ansible_collections.netfleet.wireguard.plugins.module_utils._wgkey import encode_key
+
+
+B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+
+
+def noncanonical(key):
+    """The same 32 bytes written with a padding bit set (``...B=`` for ``...A=``): `wg` refuses it."""
+    return key[:42] + B64[B64.index(key[42]) | 1] + "="
+
+
+def public_of(raw_private):
+    """Base64 public key of 32 raw private-key bytes, computed by `cryptography`."""
+    key = x25519.X25519PrivateKey.from_private_bytes(raw_private)
+    return encode_key(key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw))
+
+
+PRIV = encode_key(bytes(range(1, 33)))
+K1 = public_of(b"\x01" * 32)
+K2 = public_of(b"\x02" * 32)
+K3 = public_of(b"\x03" * 32)
+PSK = encode_key(b"\x07" * 32)
 
 HUB = f"""# managed by ansible
 [Interface]
@@ -78,6 +96,18 @@ def test_invalid_private_key_not_echoed():
     with pytest.raises(ValueError) as err:
         w.parse("[Interface]\nPrivateKey = %s\n" % bad)
     assert bad not in str(err.value)
+
+
+@pytest.mark.parametrize("where", ["PublicKey", "PresharedKey", "PrivateKey"])
+def test_parse_refuses_noncanonical_keys_without_echoing_them(where):
+    """A key with its padding bits set decodes to the same bytes, but wg refuses it: so does the parser."""
+    bad = {"PublicKey": noncanonical(K2), "PresharedKey": noncanonical(PSK), "PrivateKey": noncanonical(PRIV)}[where]
+    good = {"PublicKey": K2, "PresharedKey": PSK, "PrivateKey": PRIV}
+    text = "[Interface]\nPrivateKey = {PrivateKey}\n[Peer]\nPublicKey = {PublicKey}\nPresharedKey = {PresharedKey}\n"
+    assert w.parse(text.format(**good)).peers[0].public_key == K2
+    with pytest.raises(ValueError, match="not a valid") as err:
+        w.parse(text.format(**dict(good, **{where: bad})))
+    assert bad not in str(err.value) or where == "PublicKey"
 
 
 def test_comment_cut_like_wg_quick():
@@ -154,7 +184,7 @@ def test_no_restart_for_identical_or_peer_comment_change():
 
 def test_private_key_change_needs_restart():
     a = w.parse(w.insert_private_key(HUB, PRIV))
-    b = w.parse(w.insert_private_key(HUB, x.encode_key(b"\x09" * 32)))
+    b = w.parse(w.insert_private_key(HUB, encode_key(b"\x09" * 32)))
     assert "PrivateKey changed" in w.restart_reasons(a, b)
 
 

@@ -5,15 +5,33 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.netfleet.wireguard.plugins.module_utils import _wgconf as w
-from ansible_collections.netfleet.wireguard.plugins.module_utils import _x25519 as x
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import x25519
 
-PRIV = x.encode_key(bytes(range(1, 33)))
-K1 = x.public_key_b64(x.encode_key(b"\x01" * 32))
-K2 = x.public_key_b64(x.encode_key(b"\x02" * 32))
-K3 = x.public_key_b64(x.encode_key(b"\x03" * 32))
-PSK1 = x.encode_key(b"\x07" * 32)
-PSK2 = x.encode_key(b"\x08" * 32)
+from ansible_collections.netfleet.wireguard.plugins.module_utils import _wgconf as w
+from ansible_collections.netfleet.wireguard.plugins.module_utils._wgkey import encode_key
+
+
+B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+
+
+def noncanonical(key):
+    """The same 32 bytes written with a padding bit set (``...B=`` for ``...A=``): `wg` refuses it."""
+    return key[:42] + B64[B64.index(key[42]) | 1] + "="
+
+
+def public_of(raw_private):
+    """Base64 public key of 32 raw private-key bytes, computed by `cryptography`."""
+    key = x25519.X25519PrivateKey.from_private_bytes(raw_private)
+    return encode_key(key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw))
+
+
+PRIV = encode_key(bytes(range(1, 33)))
+K1 = public_of(b"\x01" * 32)
+K2 = public_of(b"\x02" * 32)
+K3 = public_of(b"\x03" * 32)
+PSK1 = encode_key(b"\x07" * 32)
+PSK2 = encode_key(b"\x08" * 32)
 ZERO = "A" * 43 + "="
 
 TEXT = f"""[Interface]
@@ -49,7 +67,6 @@ def psk_lines(text):
     ({K1: PSK1}, [(K1, PSK1)]),
     ({K2: PSK2}, [(K2, PSK2)]),
     ({K2: PSK2, K1: PSK1}, [(K1, PSK1), (K2, PSK2)]),
-    ({K1: PSK1 + "\n"}, [(K1, PSK1)]),
 ])
 def test_insert_preshared_keys_truth_table(keys, expected):
     out = w.insert_preshared_keys(TEXT, keys)
@@ -74,6 +91,9 @@ def test_insert_preshared_keys_with_private_key_roundtrip():
 @pytest.mark.parametrize("text,keys,msg", [
     (TEXT, {K3: PSK1}, "no [Peer] with PublicKey " + K3),
     (TEXT, {K1: "not-a-key"}, "preshared key for peer %s is not a valid key" % K1),
+    (TEXT, {K1: noncanonical(PSK1)}, "preshared key for peer %s is not a valid key" % K1),
+    # keys come in canonical (wireguard_apply reads files with _psk.normalise); file text is refused
+    (TEXT, {K1: PSK1 + "\n"}, "preshared key for peer %s is not a valid key" % K1),
     (TEXT.replace("AllowedIPs = 10.0.0.2/32", "PresharedKey = %s\nAllowedIPs = 10.0.0.2/32" % PSK2), {K1: PSK1},
      "already has a PresharedKey"),
     (TEXT + f"\n[Peer]\nPublicKey = {K1}\n", {K1: PSK1}, "appears twice"),
@@ -83,7 +103,7 @@ def test_insert_preshared_keys_errors_never_echo_a_key(text, keys, msg):
     with pytest.raises(ValueError) as err:
         w.insert_preshared_keys(text, keys)
     assert msg in str(err.value)
-    assert PSK1 not in str(err.value) and PSK2 not in str(err.value)
+    assert PSK1 not in str(err.value) and PSK2 not in str(err.value) and noncanonical(PSK1) not in str(err.value)
 
 
 @pytest.mark.parametrize("line,masked", [
@@ -120,7 +140,7 @@ def test_strip_names_a_preshared_key_for_every_peer():
 
 
 def dump(psk1="(none)", psk2="(none)"):
-    return (f"{PRIV}\t{x.public_key_b64(PRIV)}\t0\toff\n"
+    return (f"{PRIV}\t{public_of(bytes(range(1, 33)))}\t0\toff\n"
             f"{K1}\t{psk1}\t(none)\t10.0.0.2/32\t0\t0\t0\toff\n"
             f"{K2}\t{psk2}\t198.51.100.7:51820\t10.0.0.3/32\t0\t0\t0\toff\n")
 

@@ -3,13 +3,50 @@
 """wireguard_host_facts on the machine running the tests: read-only, files, keys, no secret out."""
 from __future__ import annotations
 
+import base64
 import hashlib
 import os
+import shutil
+import subprocess
 
-from ansible_collections.netfleet.wireguard.plugins.module_utils import _x25519 as x
+import pytest
+
+from ansible.module_utils import basic
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import x25519
+
 from ansible_collections.netfleet.wireguard.plugins.modules import wireguard_host_facts
 
 from module_runner import run_main
+
+WG = shutil.which("wg")
+needs_wg = pytest.mark.skipif(WG is None, reason="wg (wireguard-tools) is not installed; CI installs it")
+B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+
+
+def public_of(private):
+    """Public key computed by `cryptography`, independently of wg and of the module."""
+    key = x25519.X25519PrivateKey.from_private_bytes(base64.b64decode(private))
+    return base64.b64encode(key.public_key().public_bytes(serialization.Encoding.Raw,
+                                                          serialization.PublicFormat.Raw)).decode()
+
+
+def wg_genkey():
+    return subprocess.run([WG, "genkey"], capture_output=True, text=True, check=True).stdout.strip()
+
+
+@pytest.fixture
+def calls(monkeypatch):
+    """Every command the module runs: (argv, stdin data)."""
+    seen = []
+    real = basic.AnsibleModule.run_command
+
+    def spy(self, args, *a, **kw):
+        seen.append((list(args), kw.get("data")))
+        return real(self, args, *a, **kw)
+
+    monkeypatch.setattr(basic.AnsibleModule, "run_command", spy)
+    return seen
 
 
 def run(monkeypatch, capsys, **params):
@@ -17,19 +54,24 @@ def run(monkeypatch, capsys, **params):
     return run_main(monkeypatch, capsys, wireguard_host_facts.main, args)
 
 
-def test_reports_files_keys_and_never_the_private_key(tmp_path, monkeypatch, capsys):
+@needs_wg
+def test_reports_files_keys_and_never_the_private_key(tmp_path, monkeypatch, capsys, calls):
     conf = tmp_path / "90-netfleet.conf"
     conf.write_text("net.ipv4.ip_forward = 1\n")
     os.chmod(conf, 0o644)
     key = tmp_path / "wg0.key"
-    private = x.encode_key(x.generate_private_key())
+    private = wg_genkey()
     key.write_text(private + "\n")
     bad = tmp_path / "bad.key"
     bad.write_text("not a key\n")
+    other = wg_genkey()
+    # the same 32 bytes with a padding bit set: wg refuses it, so it has no public key
+    noncanonical = tmp_path / "noncanonical.key"
+    noncanonical.write_text(other[:42] + B64[B64.index(other[42]) | 1] + "=\n")
     missing = tmp_path / "nope"
 
     result, raw = run(monkeypatch, capsys, paths=[str(conf), str(tmp_path), str(missing), str(key)],
-                      private_keys=[str(key), str(bad), str(missing)], _check=True)
+                      private_keys=[str(key), str(bad), str(missing), str(noncanonical)], _check=True)
 
     assert result["changed"] is False
     files = result["files"]
@@ -41,8 +83,32 @@ def test_reports_files_keys_and_never_the_private_key(tmp_path, monkeypatch, cap
     # a private key listed in paths gets no checksum, and the key itself never appears
     assert files[str(key)]["exists"] is True and files[str(key)]["checksum"] is None
     assert private not in raw and hashlib.sha1(key.read_bytes()).hexdigest() not in raw
-    assert result["public_keys"] == {str(key): x.public_key_b64(private), str(bad): None, str(missing): None}
-    assert result["key_problems"] == {str(bad): "not a valid private key", str(missing): "missing"}
+    assert private not in raw and other not in raw and other[:42] not in raw
+    assert result["public_keys"] == {str(key): public_of(private), str(bad): None, str(missing): None,
+                                     str(noncanonical): None}
+    assert result["key_problems"] == {str(bad): "not a valid private key", str(missing): "missing",
+                                      str(noncanonical): "not a valid private key"}
+    # the public key came from wg pubkey, the private key on its standard input only
+    assert [data for argv, data in calls if argv[-1:] == ["pubkey"]] == [private]
+    assert [argv for argv, data in calls if argv[-1:] == ["pubkey"]] == [[WG, "pubkey"]]
+    assert all(private not in " ".join(argv) for argv, data in calls)
+
+
+def test_without_wg_public_keys_are_null_and_say_why(tmp_path, monkeypatch, capsys, calls):
+    real = basic.AnsibleModule.get_bin_path
+    monkeypatch.setattr(basic.AnsibleModule, "get_bin_path",
+                        lambda self, name, *a, **kw: None if name == "wg" else real(self, name, *a, **kw))
+    key = tmp_path / "wg0.key"
+    private = base64.b64encode(bytes(range(32))).decode()
+    key.write_text(private + "\n")
+    bad = tmp_path / "bad.key"
+    bad.write_text("not a key\n")
+    result, raw = run(monkeypatch, capsys, private_keys=[str(key), str(bad)], _check=True)
+    assert result["commands"]["wg"] is None
+    assert result["public_keys"] == {str(key): None, str(bad): None}
+    assert result["key_problems"] == {str(key): "wg is not installed", str(bad): "not a valid private key"}
+    assert private not in raw
+    assert not any(argv[-1:] == ["pubkey"] for argv, data in calls)
 
 
 def test_reports_the_host_as_the_roles_read_it(monkeypatch, capsys):

@@ -3,22 +3,40 @@
 """wireguard_psk on a temporary directory: report, create, seal, receive, prune, never print a key."""
 from __future__ import annotations
 
+import base64
+import builtins
 import os
 import stat
 
 import pytest
 
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import x25519
+
 from ansible_collections.netfleet.wireguard.plugins.module_utils import _psk as p
-from ansible_collections.netfleet.wireguard.plugins.module_utils import _x25519 as x
 from ansible_collections.netfleet.wireguard.plugins.modules import wireguard_psk
 
 from module_runner import run_main
 
+B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+
+
+def public_of(private):
+    key = x25519.X25519PrivateKey.from_private_bytes(base64.b64decode(private))
+    return base64.b64encode(key.public_key().public_bytes(serialization.Encoding.Raw,
+                                                          serialization.PublicFormat.Raw)).decode()
+
+
+def noncanonical(key):
+    """The same 32 bytes written with a padding bit set (``...B=`` for ``...A=``): `wg` refuses it."""
+    return key[:42] + B64[B64.index(key[42]) | 1] + "="
+
+
 OWNER = dict(owner=str(os.getuid()), group=str(os.getgid()))
-HUB_PRIV = x.encode_key(x.clamp(bytes(range(1, 33))))
-SPOKE_PRIV = x.encode_key(x.clamp(bytes(range(3, 35))))
-HUB_PUB = x.public_key_b64(HUB_PRIV)
-SPOKE_PUB = x.public_key_b64(SPOKE_PRIV)
+HUB_PRIV = base64.b64encode(bytes(range(1, 33))).decode()
+SPOKE_PRIV = base64.b64encode(bytes(range(3, 35))).decode()
+HUB_PUB = public_of(HUB_PRIV)
+SPOKE_PUB = public_of(SPOKE_PRIV)
 
 
 def run(monkeypatch, capsys, _check=False, **params):
@@ -123,7 +141,7 @@ def test_receive_refuses_a_key_sealed_for_another_pair(hosts, monkeypatch, capsy
 def test_receive_needs_the_private_key(hosts, monkeypatch, capsys):
     spoke = hosts["spoke"]
     os.unlink(spoke["private_key_path"])
-    r, dummy = run(monkeypatch, capsys, name="spoke", peers=["hub"], receive={"hub": "nfpsk1.x"}, **spoke)
+    r, dummy = run(monkeypatch, capsys, name="spoke", peers=["hub"], receive={"hub": "nfpsk2.x"}, **spoke)
     assert r["failed"] and "cannot read the private key" in r["msg"]
 
 
@@ -195,6 +213,10 @@ def test_loose_permissions_are_reported_and_fixed(hosts, monkeypatch, capsys):
     (dict(peers=["spoke"], send=["spoke"], public_keys={"spoke": SPOKE_PUB}), "name (this host's inventory name)"),
     (dict(peers=["spoke"], send=["spoke"], name="hub", public_keys={}), "no valid WireGuard public key"),
     (dict(peers=["spoke"], send=["spoke"], name="hub", public_keys={"spoke": "x"}), "no valid WireGuard public key"),
+    (dict(peers=["spoke"], send=["spoke"], name="hub", public_keys={"spoke": noncanonical(SPOKE_PUB)}),
+     "no valid WireGuard public key"),
+    (dict(peers=["spoke"], send=["spoke"], name="hub", public_keys={"spoke": SPOKE_PUB + "\n"}),
+     "no valid WireGuard public key"),
     (dict(peers=["spoke"], send=["spoke"], receive={"spoke": "x"}, name="hub", public_keys={"spoke": SPOKE_PUB}),
      "both send and receive"),
     (dict(peers=["spoke"], regenerate=["spoke"]), "not in send"),
@@ -211,6 +233,71 @@ def test_bad_parameters_fail_before_touching_anything(hosts, monkeypatch, capsys
 def test_received_values_are_masked_in_the_invocation(hosts, monkeypatch, capsys):
     """receive is no_log: whatever is passed in never comes back in the result."""
     spoke = hosts["spoke"]
-    marker = "nfpsk1." + "Q" * 128
+    marker = "nfpsk2." + "Q" * 108
     r, raw = run(monkeypatch, capsys, name="spoke", peers=["hub"], receive={"hub": marker}, **spoke)
     assert r["failed"] and marker not in raw
+
+
+def test_a_noncanonical_key_file_is_invalid_and_replaced_when_sending(hosts, monkeypatch, capsys):
+    hub = hosts["hub"]
+    os.makedirs(hub["path"], mode=0o700)
+    bad = noncanonical(p.generate())
+    open(os.path.join(hub["path"], "spoke.psk"), "w").write(bad + "\n")
+    os.chmod(os.path.join(hub["path"], "spoke.psk"), 0o600)
+    r, raw = run(monkeypatch, capsys, peers=["spoke"], _check=True, **hub)
+    assert r["invalid"] == ["spoke"] and r["fingerprints"] == {"spoke": None} and bad not in raw
+    r, raw = run(monkeypatch, capsys, name="hub", peers=["spoke"], send=["spoke"],
+                 public_keys={"spoke": SPOKE_PUB}, **hub)
+    assert r["created"] == ["spoke"] and p.is_valid(key_of(hub, "spoke")) and key_of(hub, "spoke") != bad
+
+
+def test_receive_refuses_a_noncanonical_private_key(hosts, monkeypatch, capsys):
+    hub, spoke = hosts["hub"], hosts["spoke"]
+    sent, dummy = run(monkeypatch, capsys, name="hub", peers=["spoke"], send=["spoke"],
+                      public_keys={"spoke": SPOKE_PUB}, **hub)
+    open(spoke["private_key_path"], "w").write(noncanonical(SPOKE_PRIV) + "\n")
+    r, raw = run(monkeypatch, capsys, name="spoke", peers=["hub"], receive={"hub": sent["sealed"]["spoke"]}, **spoke)
+    assert r["failed"] and "private key is not a canonical" in r["msg"]
+    assert noncanonical(SPOKE_PRIV) not in raw and not os.path.exists(spoke["path"])
+
+
+def test_receive_refuses_the_old_sealed_format_with_an_explanation(hosts, monkeypatch, capsys):
+    spoke = hosts["spoke"]
+    old = "nfpsk1." + base64.b64encode(bytes(96)).decode()
+    r, dummy = run(monkeypatch, capsys, name="spoke", peers=["hub"], receive={"hub": old}, **spoke)
+    assert r["failed"] and "preshared key received from hub: the sealed preshared key is in the old nfpsk1" in r["msg"]
+    assert not os.path.exists(spoke["path"])
+
+
+def test_sealed_keys_open_only_with_the_receivers_key(hosts, monkeypatch, capsys):
+    hub = hosts["hub"]
+    r, dummy = run(monkeypatch, capsys, name="hub", peers=["spoke"], send=["spoke"],
+                   public_keys={"spoke": SPOKE_PUB}, **hub)
+    sealed = r["sealed"]["spoke"]
+    assert sealed.startswith("nfpsk2.")
+    assert p.unseal(sealed, SPOKE_PRIV, p.seal_context("wg0", "hub", "spoke")) == key_of(hub, "spoke")
+    with pytest.raises(ValueError, match="does not authenticate"):
+        p.unseal(sealed, HUB_PRIV, p.seal_context("wg0", "hub", "spoke"))
+
+
+@pytest.mark.parametrize("params", [
+    dict(name="hub", peers=["spoke"], send=["spoke"], public_keys={"spoke": SPOKE_PUB}),
+    dict(name="spoke", peers=["hub"], receive={"hub": "nfpsk2.x"}),
+])
+def test_without_cryptography_send_and_receive_fail_before_touching_anything(hosts, monkeypatch, capsys, params):
+    real_import = builtins.__import__
+
+    def no_cryptography(name, *args, **kwargs):
+        if name == "cryptography" or name.startswith("cryptography."):
+            raise ImportError("No module named %r" % name)
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_cryptography)
+    host = hosts["hub"] if "send" in params else hosts["spoke"]
+    r, dummy = run(monkeypatch, capsys, **dict(host, **params))
+    assert r["failed"] and r["msg"] == ("python3-cryptography is needed on hosts that use preshared keys; "
+                                        "netfleet.wireguard.wireguard_install installs it")
+    assert not os.path.exists(host["path"])
+    # fingerprints and check mode do not need it
+    r, dummy = run(monkeypatch, capsys, _check=True, **dict(host, **params))
+    assert "failed" not in r and r["changed"] is True
