@@ -529,13 +529,15 @@ class _Builder:
         return plan
 
 
-def build_plan(hostvars, group='wireguard', share=False):
+def build_plan(hostvars, group='wireguard', share=False, warnings=None):
     """Validate the network and compute every managed host's plan entry.
 
     :param hostvars: inventory hostname -> dict of that host's ``wireguard_*`` variables.
     :param group: name of the network's inventory group (used in messages).
     :param share: return a read-only plan in which identical peer entries (same peer, keepalive
         and PSK flag) are one shared dict; much faster for large meshes. Do not modify it.
+    :param warnings: optional list that receives ``host: variable: text`` lines about values that
+        are accepted but doubtful (nothing is printed).
     :returns: dict hostname -> plan entry (see docs/architecture.md).
     :raises PlanError: (a ValueError) listing every problem, one ``host: variable: problem`` line each.
     """
@@ -544,7 +546,7 @@ def build_plan(hostvars, group='wireguard', share=False):
     was_enabled = gc.isenabled()
     gc.disable()
     try:
-        net = parse_network(hostvars, group)
+        net = parse_network(hostvars, group, warnings=warnings)
         return _Builder(net).run(share)
     finally:
         if was_enabled:
