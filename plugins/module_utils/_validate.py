@@ -28,7 +28,7 @@ from ._addr import (
     key_str,
     network_of,
 )
-from ._variables import (  # noqa: F401  (re-exported: the public names of the validation layer)
+from ._variables import (  # re-exported (see __all__): the public names of the validation layer
     BY_NAME,
     DEFAULT_INTERFACE,
     DEFAULT_KEEPALIVE,
@@ -54,6 +54,14 @@ from ._variables import (  # noqa: F401  (re-exported: the public names of the v
     validate_host_name,
     variables_markdown,
 )
+
+__all__ = [
+    'BY_NAME', 'DEFAULT_INTERFACE', 'DEFAULT_KEEPALIVE', 'DEFAULT_PORT', 'EXTERNAL_FIELDS', 'Errors', 'HUB_TOPOLOGIES',
+    'HostSpec', 'ItemErrors', 'NETWORK_VARS', 'NetworkSpec', 'OVERLAP_STRATEGIES', 'PlanError', 'TOPOLOGIES',
+    'TOPOLOGY_ALIASES', 'VARIABLES', 'Var', 'owned_overlapping', 'parse_host', 'parse_network', 'parse_role_settings',
+    'parse_vars', 'problem_line', 'role_defaults', 'shown', 'to_bool', 'to_int', 'to_list', 'validate_host_name',
+    'variables_markdown',
+]
 
 HUB_TOPOLOGIES = ('full_tunnel', 'bastion')
 
