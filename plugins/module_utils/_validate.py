@@ -319,7 +319,10 @@ def _network_value(errors, hostvars, varname, default):
 
 def _parse_network_vars(errors, hostvars, group, net):
     raw = {name: _network_value(errors, hostvars, name, None) for name in NETWORK_VARS}
-    values = parse_vars(errors, group, raw, _NETWORK_TABLE)
+    # the hosts' unknown names go along, so a missing group var can point at its misspelling
+    context = dict.fromkeys(name for hv in hostvars.values() for name in unknown_names(hv))
+    context.update(raw)
+    values = parse_vars(errors, group, context, _NETWORK_TABLE)
     net.topology = values.get('wireguard_topology')
     net.interface = values.get('wireguard_interface') or DEFAULT_INTERFACE
     hub = values.get('wireguard_hub')

@@ -126,6 +126,16 @@ def test_misspelled_required_variable_says_what_was_found():
     assert line and 'found wireguard_adress instead' in line[0]
 
 
+def test_misspelled_group_variable_says_what_was_found():
+    hv = copy.deepcopy(BASE)
+    for h in hv.values():
+        h['wireguard_topolgy'] = h.pop('wireguard_topology')
+    errors = errors_of(hv)
+    assert any(e.startswith('wireguard: wireguard_topology: required') and 'found wireguard_topolgy instead' in e
+               for e in errors), errors
+    assert any(e.startswith('hub: wireguard_topolgy: ') and 'did you mean wireguard_topology?' in e for e in errors)
+
+
 def test_comma_separated_string_where_a_list_is_expected():
     hv = copy.deepcopy(BASE)
     hv['spoke']['wireguard_lan_subnets'] = '10.0.1.0/24, 10.0.2.0/24'
