@@ -88,6 +88,9 @@ def unsafe_text(value, path=''):
                 return found
         return None
     if isinstance(value, (list, tuple)):
+        # fast path for long lists of plain strings (10,000 LANs): one scan of the joined text
+        if all(isinstance(item, str) for item in value) and not UNSAFE_CHARS_RE.search(''.join(value)):
+            return None
         for index, item in enumerate(value):
             found = unsafe_text(item, '%s[%d]' % (path, index))
             if found:
