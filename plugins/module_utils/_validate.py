@@ -30,6 +30,7 @@ from ._addr import (
 )
 from ._variables import (  # re-exported (see __all__): the public names of the validation layer
     BY_NAME,
+    closest,
     DEFAULT_INTERFACE,
     DEFAULT_KEEPALIVE,
     DEFAULT_PORT,
@@ -182,14 +183,14 @@ def _absent(var, raw):
 def _near_miss(var, values):
     """For a missing required variable: what the inventory holds instead, when it looks like a typo."""
     names = [k for k in values if isinstance(k, str) and k != var.name and (var.scope == 'external' or k.startswith(PREFIX))]
-    found = suggestion(var.name, names).replace(' (did you mean ', '').rstrip('?)')
+    found = closest(var.name, names)
     return '; found %s instead, a misspelling?' % found if found else ''
 
 
-def parse_vars(errors, host, values, table, label=None, defaults=True, only_present=False):
+def parse_vars(errors, host, values, table, label=None, only_present=False):
     """Parse the entries of ``table`` found in ``values``; returns {name: checked value}.
 
-    Absent entries get their parsed default (``defaults``) or are left out (``only_present``);
+    Absent entries get their parsed default, or are left out (``only_present``);
     a missing required one is reported. Every problem goes to ``errors`` as ``host: label: ...``.
     """
     out = {}
@@ -201,7 +202,7 @@ def parse_vars(errors, host, values, table, label=None, defaults=True, only_pres
                 continue
             if var.required:
                 errors.add(host, where, 'required: %s%s' % (var.meaning, _near_miss(var, values)))
-            elif defaults:
+            else:
                 out[var.name] = None if var.default is None else var.parser(var.default)
             continue
         bad = unsafe_text(raw)

@@ -459,10 +459,16 @@ def role_defaults(role_name):
     return {var.name: var.default for var in VARIABLES if var.scope == 'role' and var.role == role_name}
 
 
+def closest(name, candidates):
+    """The candidate ``name`` is most likely a misspelling of, or None."""
+    close = difflib.get_close_matches(name, list(candidates), n=1, cutoff=0.75)
+    return close[0] if close else None
+
+
 def suggestion(name, candidates):
     """`` (did you mean X?)`` for a near miss of ``name`` among ``candidates``, else ''."""
-    close = difflib.get_close_matches(name, list(candidates), n=1, cutoff=0.75)
-    return ' (did you mean %s?)' % close[0] if close else ''
+    close = closest(name, candidates)
+    return ' (did you mean %s?)' % close if close else ''
 
 
 def unknown_names(values):
