@@ -13,13 +13,16 @@ overlap scans O(P log P).
 
 from __future__ import annotations
 
-import base64
-import binascii
 import ipaddress
 import re
 
-INTERFACE_NAME_RE = re.compile(r'^[a-zA-Z0-9_=+.-]{1,15}$')
-_HOSTNAME_LABEL_RE = re.compile(r'^(?!-)[a-zA-Z0-9-]{1,63}(?<!-)$')
+from ._wgkey import decode_key
+
+# Every pattern here is used with fullmatch: '$' also matches before a trailing newline.
+INTERFACE_NAME_RE = re.compile(r'[a-zA-Z0-9_=+.-]{1,15}')
+_HOSTNAME_LABEL_RE = re.compile(r'(?!-)[a-zA-Z0-9-]{1,63}(?<!-)')
+# what an endpoint may consist of at all: a name, an IPv4 address or [IPv6], and :port
+_ENDPOINT_CHARS_RE = re.compile(r'[A-Za-z0-9.:\[\]-]+')
 
 _BITS = {4: 32, 6: 128}
 _NET_CLS = {4: ipaddress.IPv4Network, 6: ipaddress.IPv6Network}
@@ -122,12 +125,12 @@ def _v6_str(num):
     return head + '::' + tail
 
 
-_V6_CHARS_RE = re.compile(r'^[0-9a-fA-F:]+$')
+_V6_CHARS_RE = re.compile(r'[0-9a-fA-F:]+')
 
 
 def _v6_int(text):
     """Fast IPv6 parser for plain hex forms; None when unsure (caller falls back to ipaddress)."""
-    if not _V6_CHARS_RE.match(text) or text.count('::') > 1:
+    if not _V6_CHARS_RE.fullmatch(text) or text.count('::') > 1:
         return None
     if '::' in text:
         left, right = text.split('::')
@@ -173,21 +176,29 @@ def parse_port(value):
 
 
 def is_hostname(text):
-    if not text or len(text) > 253:
+    """A DNS name by label rules (letters, digits, inner hyphens, 1-63 per label), not all digits."""
+    if not isinstance(text, str) or not text or len(text) > 253:
         return False
-    labels = text.rstrip('.').split('.')
-    return all(_HOSTNAME_LABEL_RE.match(label) for label in labels)
+    labels = text[:-1].split('.') if text.endswith('.') else text.split('.')
+    return all(_HOSTNAME_LABEL_RE.fullmatch(label) for label in labels) and not text.replace('.', '').isdigit()
 
 
-def parse_endpoint(value, default_port):
-    """Parse ``host``, ``host:port``, ``[v6]:port`` or a bare IPv6 address.
+def split_endpoint(value):
+    """Check ``host``, ``host:port``, ``[v6]:port`` or a bare IPv6 address.
 
-    Returns ``(formatted, ip_or_None)`` where formatted is ``host:port`` (IPv6 in brackets)
-    and ip is the ``ipaddress`` object when the host is a literal address.
+    Returns ``(host, port_or_None, ip_or_None)``; ip is the ``ipaddress`` object when the host is
+    a literal address. IPv6 zone ids (``fe80::1%eth0``) are refused: they name an interface of
+    one machine, and ``%`` is how a value smuggles text past the address parser.
     """
     if not isinstance(value, str) or not value.strip():
         raise ValueError('%r is not an address or name with optional :port' % (value,))
     text = value.strip()
+    if '%' in text:
+        raise ValueError('%r: IPv6 zone ids (%%...) are not allowed: an endpoint must be a global address or a DNS name'
+                         % (value,))
+    if not _ENDPOINT_CHARS_RE.fullmatch(text):
+        raise ValueError('%r is neither an IP address nor a valid DNS name (an endpoint is a name, an IPv4 address '
+                         'or [IPv6 address], optionally with :port)' % (value,))
     port = None
     if text.startswith('['):
         close = text.find(']')
@@ -216,38 +227,39 @@ def parse_endpoint(value, default_port):
             ip = ipaddress.IPv4Address(host)
         except ValueError:
             ip = None
-            if host.replace('.', '').isdigit() or not is_hostname(host):
+            if not is_hostname(host):
                 raise ValueError('%r: %r is neither an IP address nor a valid DNS name' % (value, host)) from None
-    if port is None:
-        port = default_port
-    else:
+    if port is not None:
         try:
             port = parse_port(port)
         except ValueError:
             raise ValueError('%r: the port is not a UDP port (1-65535)' % (value,)) from None
-    if ip is not None:
-        host = str(ip)
-    formatted = '[%s]:%d' % (host, port) if ip is not None and ip.version == 6 else '%s:%d' % (host, port)
-    return formatted, ip
+    return (str(ip) if ip is not None else host), port, ip
+
+
+def format_endpoint(host, port, ip):
+    return '[%s]:%d' % (host, port) if ip is not None and ip.version == 6 else '%s:%d' % (host, port)
+
+
+def parse_endpoint(value, default_port):
+    """Parse an endpoint (see ``split_endpoint``); returns ``(formatted, ip_or_None)`` where formatted
+    is ``host:port`` (IPv6 in brackets), ``default_port`` when the value gives none."""
+    host, port, ip = split_endpoint(value)
+    return format_endpoint(host, default_port if port is None else port, ip), ip
 
 
 def parse_public_key(value):
-    """A WireGuard key is exactly 32 bytes, written in standard base64 (44 characters)."""
-    if not isinstance(value, str):
-        raise ValueError('%r is not a base64 string' % (value,))
-    text = value.strip()
-    try:
-        raw = base64.b64decode(text, validate=True)
-    except (binascii.Error, ValueError):
-        raise ValueError('%r is not valid base64' % (value,)) from None
-    if len(raw) != 32 or len(text) != 44:
-        raise ValueError('%r decodes to %d bytes, a WireGuard key has 32' % (value, len(raw)))
-    return text
+    """A WireGuard public key in the canonical form ``wg`` accepts (44 characters of base64, padding
+    bits zero); matched exactly, no surrounding blanks."""
+    decode_key(value, what='the public key')
+    return value
 
 
 def validate_interface_name(value):
-    if not isinstance(value, str) or not INTERFACE_NAME_RE.match(value):
-        raise ValueError('%r is not a valid interface name (1-15 characters of a-z A-Z 0-9 _ = + . -)' % (value,))
+    """Linux interface name: 1-15 of a-z A-Z 0-9 _ = + . -, and neither ``.`` nor ``..`` (a path)."""
+    if not isinstance(value, str) or not INTERFACE_NAME_RE.fullmatch(value) or value in ('.', '..'):
+        raise ValueError('%r is not a valid interface name (1-15 characters of a-z A-Z 0-9 _ = + . -, '
+                         'not "." or "..")' % (value,))
     return value
 
 

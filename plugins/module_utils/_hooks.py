@@ -36,9 +36,10 @@ except ImportError:  # pragma: no cover - netaddr is a documented requirement
 
 BACKENDS = ("iptables", "nftables")
 FAMILIES = ("ipv4", "ipv6")
-IFNAME_RE = re.compile(r"^[a-zA-Z0-9_=+.-]{1,15}$")
+IFNAME_RE = re.compile(r"[a-zA-Z0-9_=+.-]{1,15}")   # fullmatch: "$" would accept a trailing newline
 _IPT = {"ipv4": "iptables", "ipv6": "ip6tables"}
 _NFT_ADDR = {"ipv4": "ip", "ipv6": "ip6"}
+_FWD_FIELDS = ("family", "iif", "oif", "saddr", "daddr", "established")
 _ROUTING_BOOLS = ("forward_ipv4", "forward_ipv6", "relay", "forward_to_egress", "loose_rp_filter")
 DEFAULT_NFT_DIR = "/etc/wireguard"
 GUARD_TABLE = "netfleet_guard"
@@ -53,7 +54,7 @@ def _need_netaddr():
 
 def check_ifname(name, what):
     """Return ``name`` when it is a usable interface name, else raise ValueError naming ``what``."""
-    if not isinstance(name, str) or not IFNAME_RE.match(name) or name in (".", ".."):
+    if not isinstance(name, str) or not IFNAME_RE.fullmatch(name) or name in (".", ".."):
         raise ValueError("%s: %r is not a valid interface name (1-15 of a-z A-Z 0-9 _ = + . -)"
                          % (what, name))
     return name
@@ -153,14 +154,17 @@ def policy(entry, egress_interface=None, host=None):
                              "(none was given and no default route was found)" % (where, why))
         return egress_interface
 
-    forward = []
+    # rules keyed by their fields: first occurrence wins, insertion order kept, O(1) per rule
+    # (a list scan made a gateway with 10,000 LANs quadratic)
+    forward = {}
 
     def add_fwd(**rule):
         full = {"family": None, "iif": None, "oif": None, "saddr": None, "daddr": None,
                 "established": False}
         full.update(rule)
-        if full not in forward:
-            forward.append(full)
+        key = tuple(full[field] for field in _FWD_FIELDS)
+        if key not in forward:
+            forward[key] = full
 
     for family in families:
         if flags["forward_to_egress"]:
@@ -175,6 +179,7 @@ def policy(entry, egress_interface=None, host=None):
                 add_fwd(family=family, oif=interface, saddr=lan)
 
     nat = []
+    seen_nat = set()
     for idx, item in enumerate(masq):
         what = "%splan routing.masquerade[%d]" % (where, idx)
         if not isinstance(item, dict):
@@ -198,10 +203,12 @@ def policy(entry, egress_interface=None, host=None):
         else:
             destination = None
         rule = {"family": family, "source": source, "oif": oif, "destination": destination}
-        if rule not in nat:
+        key = (family, source, oif, destination)
+        if key not in seen_nat:
+            seen_nat.add(key)
             nat.append(rule)
 
-    return {"interface": interface, "families": families, "forward": forward, "nat": nat}
+    return {"interface": interface, "families": families, "forward": list(forward.values()), "nat": nat}
 
 
 # ----------------------------------------------------------------------------- iptables
@@ -317,12 +324,11 @@ def _nft_match(rule, families):
 
 def nft_forward_rules(pol):
     """The forward accepts of a policy as nft rule strings (families merged where identical)."""
-    rules = []
+    rules = {}   # dict as an ordered set: first occurrence wins, linear in the number of rules
     for rule in pol["forward"]:
         text = " ".join(_nft_match(rule, pol["families"]) + ["accept"])
-        if text not in rules:
-            rules.append(text)
-    return rules
+        rules.setdefault(text, None)
+    return list(rules)
 
 
 def nft_nat_rules(pol):
@@ -532,7 +538,7 @@ def hardened_ruleset(entry, egress_interface=None, ssh_sources=(), ssh_ports=(22
         + ["\t" + r for r in forward_rules] + ["}"],
     ]
     header = ["Managed by Ansible (netfleet.wireguard.wireguard_firewall): hardened posture (default drop).",
-              "Loaded by netfleet-wireguard-firewall.service; other tables are left alone."]
+              "Loaded by netfleet-wireguard-guard.service; other tables are left alone."]
     return _replace_table(GUARD_TABLE, header, chains)
 
 

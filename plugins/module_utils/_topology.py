@@ -29,9 +29,11 @@ behind that peer:
 Local overlaps (the split-route problem): when a remote prefix is the same as, or inside, a LAN or
 local subnet of the host, its route would capture local traffic. ``wireguard_overlap_strategy``
 decides per host: ``fail`` (default, explained error), ``split`` (an equal prefix becomes its two
-halves, more specific than the on-link route) or ``widen`` (the prefix becomes the supernet one
-bit shorter than the local one, so the local route stays more specific; the extra range is
-routed into the tunnel too). Both set ``loose_rp_filter`` and leave a note in the plan.
+halves; they are more specific than the on-link route, so traffic to the LOCAL network then goes
+into the tunnel too: local hosts are no longer reached directly, whatever the seed documents say)
+or ``widen`` (the prefix becomes the supernet one bit shorter than the local one, so the local
+route stays more specific and local; the rest of the widened range is routed into the tunnel).
+Both set ``loose_rp_filter`` and leave a note in the plan saying exactly that.
 
 Performance: prefixes are integer tuples; per-host checks use sorted scans and bisection, and a
 plain peer entry shares the precomputed prefix strings of its peer, so a 1,000-host mesh (about
@@ -282,14 +284,19 @@ class _Builder:
                         view.removed.add(key)
                         halves = split_key(key)
                         view.raw.extend(halves)
-                        note = '%s split into %s' % (what, ', '.join(key_str(k) for k in halves))
+                        # The halves are MORE specific than the connected route of the local prefix, so
+                        # they win for the local addresses too (the seed document claims otherwise).
+                        note = ('%s split into %s: these routes are more specific than the local %s, so traffic '
+                                'to the local network goes into the tunnel and local hosts are no longer reached '
+                                'directly' % (what, ', '.join(key_str(k) for k in halves), key_str(lkey)))
                     else:
                         note = '%s kept: already more specific than the local %s' % (what, key_str(lkey))
                 else:
                     view.removed.add(key)
                     wide = widen_key(key, lkey)
                     view.widened.append(wide)
-                    note = '%s widened to %s' % (what, key_str(wide))
+                    note = ('%s widened to %s: the local %s stays local (its connected route is more specific), '
+                            'the rest of %s goes into the tunnel' % (what, key_str(wide), key_str(lkey), key_str(wide)))
                 self.notes.setdefault(name, []).append(
                     'wireguard_overlap_strategy=%s: %s (overlaps %s %s)' % (strategy, note, lvar, key_str(lkey)))
             except ValueError as exc:
@@ -522,13 +529,15 @@ class _Builder:
         return plan
 
 
-def build_plan(hostvars, group='wireguard', share=False):
+def build_plan(hostvars, group='wireguard', share=False, warnings=None):
     """Validate the network and compute every managed host's plan entry.
 
     :param hostvars: inventory hostname -> dict of that host's ``wireguard_*`` variables.
     :param group: name of the network's inventory group (used in messages).
     :param share: return a read-only plan in which identical peer entries (same peer, keepalive
         and PSK flag) are one shared dict; much faster for large meshes. Do not modify it.
+    :param warnings: optional list that receives ``host: variable: text`` lines about values that
+        are accepted but doubtful (nothing is printed).
     :returns: dict hostname -> plan entry (see docs/architecture.md).
     :raises PlanError: (a ValueError) listing every problem, one ``host: variable: problem`` line each.
     """
@@ -537,7 +546,7 @@ def build_plan(hostvars, group='wireguard', share=False):
     was_enabled = gc.isenabled()
     gc.disable()
     try:
-        net = parse_network(hostvars, group)
+        net = parse_network(hostvars, group, warnings=warnings)
         return _Builder(net).run(share)
     finally:
         if was_enabled:

@@ -4,44 +4,75 @@
 """Inventory parsing and validation for the topology engine.
 
 ``parse_network(hostvars, group)`` turns the ``wireguard_*`` variables of every host of one
-network group into typed specs. Problems are collected, never raised one by one: the caller
-gets a ``PlanError`` (a ``ValueError``) whose ``errors`` list holds one ``host: variable:
-problem`` line per problem, sorted, so a user fixes an inventory in one round.
+network group into typed specs. Every variable is parsed by a loop over the one table of
+variables (``_variables.VARIABLES``), so none can skip validation; a ``wireguard_*`` name that
+is not in the table is a typo, reported with a suggestion. Problems are collected, never raised
+one by one: the caller gets a ``PlanError`` (a ``ValueError``) whose ``errors`` list holds one
+``host: variable: problem`` line per problem, sorted, so a user fixes an inventory in one round.
 """
 
 from __future__ import annotations
 
 import bisect
+import re
 
 from ._addr import (
+    format_endpoint,
+    interface_str,
+    ip_str,
+    is_default_route,
     key_contains,
+    key_contains_ip,
     key_end,
     key_overlaps,
     key_str,
-    interface_str,
-    ip_str,
     network_of,
-    parse_endpoint,
-    parse_interface_address,
-    parse_network as parse_cidr,
-    parse_port,
-    parse_public_key,
-    validate_interface_name,
+)
+from ._variables import (  # re-exported (see __all__): the public names of the validation layer
+    BY_NAME,
+    closest,
+    DEFAULT_INTERFACE,
+    DEFAULT_KEEPALIVE,
+    DEFAULT_PORT,
+    EXTERNAL_FIELDS,
+    ItemErrors,
+    OVERLAP_STRATEGIES,
+    PREFIX,
+    TOPOLOGIES,
+    TOPOLOGY_ALIASES,
+    UNSAFE_CHARS_RE,
+    VARIABLES,
+    Var,
+    of_scope,
+    role_defaults,
+    shown,
+    suggestion,
+    to_bool,
+    to_int,
+    to_list,
+    unknown_names,
+    unsafe_text,
+    validate_host_name,
+    variables_markdown,
 )
 
-TOPOLOGIES = ('full_tunnel', 'site_to_site', 'bastion', 'mesh')
-TOPOLOGY_ALIASES = {'hub_and_spoke': 'bastion'}
+__all__ = [
+    'BY_NAME', 'DEFAULT_INTERFACE', 'DEFAULT_KEEPALIVE', 'DEFAULT_PORT', 'EXTERNAL_FIELDS', 'Errors', 'HUB_TOPOLOGIES',
+    'HostSpec', 'ItemErrors', 'NETWORK_VARS', 'NetworkSpec', 'OVERLAP_STRATEGIES', 'PlanError', 'TOPOLOGIES',
+    'TOPOLOGY_ALIASES', 'VARIABLES', 'Var', 'owned_overlapping', 'parse_host', 'parse_network', 'parse_role_settings',
+    'parse_vars', 'problem_line', 'role_defaults', 'shown', 'to_bool', 'to_int', 'to_list', 'validate_host_name',
+    'variables_markdown',
+]
+
 HUB_TOPOLOGIES = ('full_tunnel', 'bastion')
-OVERLAP_STRATEGIES = ('fail', 'split', 'widen')
-DEFAULT_INTERFACE = 'wg0'
-DEFAULT_PORT = 51820
-DEFAULT_KEEPALIVE = 25
 
 # Network-wide variables: group vars, so every host must see the same value.
-NETWORK_VARS = ('wireguard_topology', 'wireguard_interface', 'wireguard_hub', 'wireguard_external_peers')
-
-_TRUE = ('true', 'yes', 'on', '1')
-_FALSE = ('false', 'no', 'off', '0')
+NETWORK_VARS = tuple(var.name for var in of_scope('network'))
+_NETWORK_TABLE = of_scope('network')
+_HOST_TABLE = of_scope('host')
+_EXTERNAL_TABLE = of_scope('external')
+_ROLE_TABLE = of_scope('role')
+_PRIVATE_FIELD_RE = re.compile(r'.*private.?key.*', re.IGNORECASE)
 
 
 class PlanError(ValueError):
@@ -53,12 +84,22 @@ class PlanError(ValueError):
                          % (len(self.errors), '\n'.join(self.errors)))
 
 
+def _escape(match):
+    return '\\u%04x' % ord(match.group())
+
+
+def problem_line(host, var, problem):
+    """``host: variable: problem``, one line whatever the inventory holds: an invalid host name is
+    shown as its repr and any control/bidi character left in the text is escaped."""
+    return UNSAFE_CHARS_RE.sub(_escape, '%s: %s: %s' % (shown(host), var, problem))
+
+
 class Errors:
     def __init__(self):
         self.lines = []
 
     def add(self, host, var, problem):
-        self.lines.append('%s: %s: %s' % (host, var, problem))
+        self.lines.append(problem_line(host, var, problem))
 
     def __bool__(self):
         return bool(self.lines)
@@ -128,177 +169,125 @@ class NetworkSpec:
         return out
 
 
-# --------------------------------------------------------------------------- scalar parsers
+# --------------------------------------------------------------------------- the table loop
 
-def to_bool(value):
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, int) and value in (0, 1):
-        return bool(value)
-    if isinstance(value, str):
-        low = value.strip().lower()
-        if low in _TRUE:
-            return True
-        if low in _FALSE:
-            return False
-    raise ValueError('%r is not a boolean' % (value,))
+def _absent(var, raw):
+    """Unset: null always; for inventory variables also "" (and [] when a value is required)."""
+    if raw is None:
+        return True
+    if var.scope == 'role':
+        return False
+    return raw == '' or (var.required and raw == [])
 
 
-def to_list(value):
-    if value is None:
-        return []
-    if isinstance(value, str):
-        return [value]
-    if isinstance(value, (list, tuple)):
-        return list(value)
-    raise ValueError('%r is not a list' % (value,))
+def _near_miss(var, values):
+    """For a missing required variable: what the inventory holds instead, when it looks like a typo."""
+    names = [k for k in values if isinstance(k, str) and k != var.name and (var.scope == 'external' or k.startswith(PREFIX))]
+    found = closest(var.name, names)
+    return '; found %s instead, a misspelling?' % found if found else ''
 
 
-def to_int(value, low, high, what):
-    if isinstance(value, bool):
-        raise ValueError('%r is not %s' % (value, what))
-    if isinstance(value, str) and value.strip().lstrip('-').isdigit():
-        value = int(value.strip())
-    if not isinstance(value, int) or not low <= value <= high:
-        raise ValueError('%r is not %s (%d-%d)' % (value, what, low, high))
-    return value
+def parse_vars(errors, host, values, table, label=None, only_present=False):
+    """Parse the entries of ``table`` found in ``values``; returns {name: checked value}.
 
-
-def _prefix_list(errors, host, var, value):
-    try:
-        items = to_list(value)
-    except ValueError as exc:
-        errors.add(host, var, str(exc))
-        return []
-    keys = []
-    for item in items:
+    Absent entries get their parsed default, or are left out (``only_present``);
+    a missing required one is reported. Every problem goes to ``errors`` as ``host: label: ...``.
+    """
+    out = {}
+    for var in table:
+        raw = values.get(var.name)
+        where = label(var.name) if label else var.name
+        if _absent(var, raw):
+            if only_present:
+                continue
+            if var.required:
+                errors.add(host, where, 'required: %s%s' % (var.meaning, _near_miss(var, values)))
+            else:
+                out[var.name] = None if var.default is None else var.parser(var.default)
+            continue
+        bad = unsafe_text(raw)
+        if bad:
+            errors.add(host, where + bad[0], '%s: remove it (such characters can end a config line or hide text)' % bad[1])
+            continue
         try:
-            keys.append(parse_cidr(item))
+            out[var.name] = var.parser(raw)
+        except ItemErrors as exc:
+            for problem in exc.problems:
+                errors.add(host, where, problem)
         except ValueError as exc:
-            errors.add(host, var, str(exc))
-    return keys
+            errors.add(host, where, str(exc))
+    return out
 
 
-def _get(vars_, name, default=None):
-    value = vars_.get(name, default)
-    return default if value is None else value
+def parse_role_settings(values, host):
+    """Validate the role settings present in ``values`` and fill in the table defaults for the others.
+
+    :returns: {variable: checked value} for every role setting of the table.
+    :raises PlanError: listing every problem as ``host: variable: problem``.
+    """
+    errors = Errors()
+    out = parse_vars(errors, host, values, _ROLE_TABLE)
+    errors.raise_if_any()
+    return out
+
+
+def _check_unknown(errors, warnings, host, hv, mode):
+    """A ``wireguard_*`` variable that is not in the table is a typo (or a stale setting)."""
+    for name in unknown_names(hv):
+        bad = unsafe_text(hv[name])
+        if bad:
+            errors.add(host, name + bad[0], '%s: remove it' % bad[1])
+        text = 'not a variable of this collection%s; see docs/variables.md' % suggestion(name, BY_NAME)
+        if mode == 'warn':
+            if warnings is not None:
+                warnings.append(problem_line(host, name, text + ' (ignored)'))
+        else:
+            errors.add(host, name, text + ' (set wireguard_unknown_variables: warn to only warn)')
 
 
 # --------------------------------------------------------------------------- host parsing
 
-def parse_host(errors, name, hv, external=False, has_ipv6=None):
+def _set_addresses(spec, addrs):
+    for addr in addrs:
+        spec.addr_ifaces.append(addr)
+        spec.address_strs.append(interface_str(addr))
+        spec.host_keys.append((addr[0], addr[1], 32 if addr[0] == 4 else 128))
+        spec.families.add(addr[0])
+
+
+def parse_host(errors, name, hv, external=False, has_ipv6=None, warnings=None):
     """Parse one host's (or external peer's) variables into a HostSpec; problems go to errors."""
     spec = HostSpec(name, external)
     spec.has_ipv6 = has_ipv6
-    pre = '' if external else 'wireguard_'
-    addr_var = 'address' if external else 'wireguard_address'
     if external:
-        addr_var = 'wireguard_external_peers[%s].address' % name
+        table, short = _EXTERNAL_TABLE, (lambda field: field)
 
-    def var(short):
-        return 'wireguard_external_peers[%s].%s' % (name, short) if external else pre + short
-
-    # tunnel addresses
-    raw = hv.get('address' if external else 'wireguard_address')
-    if raw in (None, '', []):
-        errors.add(name, addr_var, 'required: the tunnel address(es) with prefix, e.g. 10.0.0.2/24')
+        def label(field):
+            return 'wireguard_external_peers[%s].%s' % (name, field)
     else:
-        try:
-            items = to_list(raw)
-        except ValueError as exc:
-            errors.add(name, addr_var, str(exc))
-            items = []
-        for item in items:
-            if external and isinstance(item, str) and '/' not in item:
-                item = item + ('/128' if ':' in item else '/32')
-            try:
-                addr = parse_interface_address(item)
-            except ValueError as exc:
-                errors.add(name, addr_var, str(exc))
-                continue
-            spec.addr_ifaces.append(addr)
-            spec.address_strs.append(interface_str(addr))
-            spec.host_keys.append((addr[0], addr[1], 32 if addr[0] == 4 else 128))
-            spec.families.add(addr[0])
-
-    spec.lan_keys = _prefix_list(errors, name, var('lan_subnets'), hv.get(var('lan_subnets') if not external else 'lan_subnets'))
-    if not external:
-        spec.local_keys = _prefix_list(errors, name, 'wireguard_local_subnets', hv.get('wireguard_local_subnets'))
-        spec.extra_keys = _prefix_list(errors, name, 'wireguard_extra_allowed_ips', hv.get('wireguard_extra_allowed_ips'))
-
-    # ports and endpoint
-    port_raw = hv.get('listen_port' if external else 'wireguard_listen_port')
-    if port_raw is not None:
-        try:
-            spec.listen_port = parse_port(port_raw)
-            spec.listen_port_explicit = True
-        except ValueError as exc:
-            errors.add(name, var('listen_port'), str(exc))
-    ep_raw = hv.get('endpoint' if external else 'wireguard_endpoint')
-    if ep_raw not in (None, ''):
-        try:
-            spec.endpoint, spec.endpoint_ip = parse_endpoint(ep_raw, spec.listen_port)
-        except ValueError as exc:
-            errors.add(name, var('endpoint'), str(exc))
-
-    # booleans
-    for short, attr in (('full_tunnel', 'full_tunnel'), ('behind_nat', 'behind_nat'), ('site_nat', 'site_nat'),
-                        ('preshared_keys', 'psk')):
-        if external and short not in ('full_tunnel',):
-            continue
-        key = short if external else 'wireguard_' + short
-        if hv.get(key) is not None:
-            try:
-                setattr(spec, attr, to_bool(hv.get(key)))
-            except ValueError as exc:
-                errors.add(name, var(short), str(exc))
-
-    pk = hv.get('public_key' if external else 'wireguard_public_key')
-    if pk not in (None, ''):
-        try:
-            spec.public_key = parse_public_key(pk)
-        except ValueError as exc:
-            errors.add(name, var('public_key'), str(exc))
-    elif external:
-        errors.add(name, var('public_key'), 'required for a peer Ansible does not manage')
-
-    if not external:
-        if hv.get('wireguard_persistent_keepalive') is not None:
-            try:
-                spec.keepalive = to_int(hv['wireguard_persistent_keepalive'], 0, 65535, 'a keepalive interval in seconds')
-            except ValueError as exc:
-                errors.add(name, 'wireguard_persistent_keepalive', str(exc))
-        egress = hv.get('wireguard_egress_interface')
-        if egress not in (None, ''):
-            try:
-                spec.egress_interface = validate_interface_name(egress)
-            except ValueError as exc:
-                errors.add(name, 'wireguard_egress_interface', str(exc))
-        strategy = _get(hv, 'wireguard_overlap_strategy', 'fail')
-        if strategy not in OVERLAP_STRATEGIES:
-            errors.add(name, 'wireguard_overlap_strategy', '%r is not one of %s' % (strategy, ', '.join(OVERLAP_STRATEGIES)))
-        else:
-            spec.overlap_strategy = strategy
-        try:
-            dns = to_list(hv.get('wireguard_dns'))
-            for item in dns:
-                if not isinstance(item, str) or not item.strip() or any(c in item for c in ' ,\n='):
-                    raise ValueError('%r is not a DNS server address or search domain' % (item,))
-            spec.dns = [d.strip() for d in dns]
-        except ValueError as exc:
-            errors.add(name, 'wireguard_dns', str(exc))
-        if hv.get('wireguard_mtu') is not None:
-            try:
-                spec.mtu = to_int(hv['wireguard_mtu'], 576, 65535, 'an MTU')
-            except ValueError as exc:
-                errors.add(name, 'wireguard_mtu', str(exc))
-
+        table, short, label = _HOST_TABLE, (lambda field: PREFIX + field), None
+    values = parse_vars(errors, name, hv, table, label)
+    for var in table:
+        if var.attr and values.get(var.name) is not None:
+            setattr(spec, var.attr, values[var.name])
+    spec.listen_port_explicit = hv.get(short('listen_port')) not in (None, '')
+    _set_addresses(spec, values.get(short('address')) or [])
+    endpoint = values.get(short('endpoint'))
+    if endpoint:
+        ep_host, ep_port, spec.endpoint_ip = endpoint
+        spec.endpoint = format_endpoint(ep_host, spec.listen_port if ep_port is None else ep_port, spec.endpoint_ip)
+        if ep_port is not None and ep_port != spec.listen_port and not external and warnings is not None:
+            warnings.append(problem_line(name, 'wireguard_endpoint', 'port %d differs from wireguard_listen_port %d: '
+                                         'fine behind a port forward, otherwise peers cannot reach this host'
+                                         % (ep_port, spec.listen_port)))
+    lan_var = label('lan_subnets') if external else 'wireguard_lan_subnets'
+    addr_var = label('address') if external else 'wireguard_address'
     # own LANs must not overlap each other
     lans = sorted(spec.lan_keys)
     for a, b in zip(lans, lans[1:]):
         if key_overlaps(a, b):
-            errors.add(name, var('lan_subnets'), '%s and %s overlap' % (key_str(a), key_str(b)))
-    spec.owned = sorted([(k, addr_var) for k in spec.host_keys] + [(k, var('lan_subnets')) for k in spec.lan_keys])
+            errors.add(name, lan_var, '%s and %s overlap' % (key_str(a), key_str(b)))
+    spec.owned = sorted([(k, addr_var) for k in spec.host_keys] + [(k, lan_var) for k in spec.lan_keys])
     spec.owned_strs = [key_str(k) for k, _v in spec.owned]
     return spec
 
@@ -312,7 +301,7 @@ def _network_value(errors, hostvars, varname, default):
         value = hostvars[host].get(varname)
         if value is None:
             value = default
-        for i, (known, hosts) in enumerate(seen):
+        for known, hosts in seen:
             if known == value:
                 hosts.append(host)
                 break
@@ -329,12 +318,70 @@ def _network_value(errors, hostvars, varname, default):
     return majority
 
 
-def parse_network(hostvars, group='wireguard'):
+def _parse_network_vars(errors, hostvars, group, net):
+    raw = {name: _network_value(errors, hostvars, name, None) for name in NETWORK_VARS}
+    # the hosts' unknown names go along, so a missing group var can point at its misspelling
+    context = dict.fromkeys(name for hv in hostvars.values() for name in unknown_names(hv))
+    context.update(raw)
+    values = parse_vars(errors, group, context, _NETWORK_TABLE)
+    net.topology = values.get('wireguard_topology')
+    net.interface = values.get('wireguard_interface') or DEFAULT_INTERFACE
+    hub = values.get('wireguard_hub')
+    if hub is None and raw['wireguard_hub'] in (None, '') and net.topology in HUB_TOPOLOGIES:
+        errors.add(group, 'wireguard_hub', 'required for the %s topology: the inventory name of the %s'
+                   % (net.topology, 'VPS' if net.topology == 'full_tunnel' else 'bastion'))
+    elif hub is not None and hub not in hostvars:
+        errors.add(group, 'wireguard_hub', '%r is not a host of the group %s' % (hub, group))
+    else:
+        net.hub = hub
+    return raw, values
+
+
+def _external_fields_ok(errors, group, where, ext):
+    """Only the table's fields; a private key is refused outright: it must never leave the device."""
+    ok = True
+    for field in ext:
+        if isinstance(field, str) and field in EXTERNAL_FIELDS:
+            continue
+        ok = False
+        if isinstance(field, str) and _PRIVATE_FIELD_RE.fullmatch(field):
+            errors.add(group, '%s.%s' % (where, field), "an external peer's private key must stay on the device: "
+                       'remove it from the inventory (only its public_key is needed), and replace the key if it was '
+                       'committed anywhere')
+        else:
+            errors.add(group, '%s.%s' % (where, field) if isinstance(field, str) else '%s[%r]' % (where, field),
+                       'not a field of an external peer%s (fields: %s)'
+                       % (suggestion(str(field), EXTERNAL_FIELDS), ', '.join(EXTERNAL_FIELDS)))
+    return ok
+
+
+def _parse_externals(errors, group, hostvars, externals, net):
+    for i, ext in enumerate(externals):
+        where = 'wireguard_external_peers[%d]' % i
+        if not isinstance(ext, dict) or ext.get('name') in (None, ''):
+            errors.add(group, where, 'each entry needs a name (and public_key, address)')
+            continue
+        name = ext['name']
+        try:
+            validate_host_name(name)
+        except ValueError as exc:
+            errors.add(group, where + '.name', str(exc))
+            continue
+        if not _external_fields_ok(errors, group, where, ext):
+            continue
+        if name in hostvars or name in net.externals:
+            errors.add(name, 'wireguard_external_peers', 'the name %r is already used by another peer' % name)
+            continue
+        net.externals[name] = parse_host(errors, name, ext, external=True)
+
+
+def parse_network(hostvars, group='wireguard', warnings=None):
     """Validate every host of the network group. Returns a NetworkSpec; raises PlanError.
 
     ``hostvars`` maps inventory hostname -> dict of that host's ``wireguard_*`` variables
     (group vars included). An optional ``__wireguard_has_ipv6`` entry (bool, from facts)
-    tells whether the host has global IPv6 connectivity.
+    tells whether the host has global IPv6 connectivity. ``warnings``, when a list, receives
+    ``host: variable: text`` lines about accepted but doubtful values.
     """
     errors = Errors()
     net = NetworkSpec(group)
@@ -342,59 +389,74 @@ def parse_network(hostvars, group='wireguard'):
         errors.add(group, 'hosts', 'the network group has no hosts')
         errors.raise_if_any()
 
-    topology = _network_value(errors, hostvars, 'wireguard_topology', None)
-    topology = TOPOLOGY_ALIASES.get(topology, topology)
-    if topology is None:
-        errors.add(group, 'wireguard_topology', 'required: one of %s' % ', '.join(TOPOLOGIES))
-    elif topology not in TOPOLOGIES:
-        errors.add(group, 'wireguard_topology', 'unknown topology %r (one of %s, or hub_and_spoke)'
-                   % (topology, ', '.join(TOPOLOGIES)))
-    else:
-        net.topology = topology
-
-    interface = _network_value(errors, hostvars, 'wireguard_interface', DEFAULT_INTERFACE)
-    try:
-        net.interface = validate_interface_name(interface)
-    except ValueError as exc:
-        errors.add(group, 'wireguard_interface', str(exc))
-
-    hub = _network_value(errors, hostvars, 'wireguard_hub', None)
-    if hub in (None, ''):
-        if topology in HUB_TOPOLOGIES:
-            errors.add(group, 'wireguard_hub', 'required for the %s topology: the inventory name of the %s'
-                       % (topology, 'VPS' if topology == 'full_tunnel' else 'bastion'))
-    elif hub not in hostvars:
-        errors.add(group, 'wireguard_hub', '%r is not a host of the group %s' % (hub, group))
-    else:
-        net.hub = hub
-
+    raw, values = _parse_network_vars(errors, hostvars, group, net)
+    mode = values.get('wireguard_unknown_variables') or 'error'
     for host in sorted(hostvars):
         hv = hostvars[host]
-        net.hosts[host] = parse_host(errors, host, hv, has_ipv6=hv.get('__wireguard_has_ipv6'))
+        try:
+            validate_host_name(host)
+        except ValueError as exc:
+            errors.add(host, 'inventory_hostname', str(exc))
+        _check_unknown(errors, warnings, host, hv, mode)
+        parse_vars(errors, host, hv, _ROLE_TABLE, only_present=True)
+        net.hosts[host] = parse_host(errors, host, hv, has_ipv6=hv.get('__wireguard_has_ipv6'), warnings=warnings)
 
-    externals = _network_value(errors, hostvars, 'wireguard_external_peers', [])
-    try:
-        externals = to_list(externals)
-    except ValueError as exc:
-        errors.add(group, 'wireguard_external_peers', str(exc))
-        externals = []
-    for i, ext in enumerate(externals):
-        if not isinstance(ext, dict) or not isinstance(ext.get('name'), str) or not ext.get('name'):
-            errors.add(group, 'wireguard_external_peers[%d]' % i, 'each entry needs a name (and public_key, address)')
-            continue
-        name = ext['name']
-        if name in hostvars or name in net.externals:
-            errors.add(name, 'wireguard_external_peers', 'the name %r is already used by another peer' % name)
-            continue
-        net.externals[name] = parse_host(errors, name, ext, external=True)
-    if net.externals and not net.hub and hub in (None, ''):
+    externals = values.get('wireguard_external_peers') or []
+    _parse_externals(errors, group, hostvars, externals, net)
+    if net.externals and not net.hub and raw['wireguard_hub'] in (None, ''):
         errors.add(group, 'wireguard_external_peers', 'external peers attach to the hub: set wireguard_hub')
 
     _check_addresses(errors, net)
     _check_lans(errors, net)
     _index_owned(net)
+    _check_public_keys(errors, net)
+    _check_endpoints(errors, net)
     errors.raise_if_any()
     return net
+
+
+def _var_of(spec, short):
+    return 'wireguard_external_peers[%s].%s' % (spec.name, short) if spec.external else PREFIX + short
+
+
+def _check_public_keys(errors, net):
+    """One key pair per peer: WireGuard identifies a peer by its public key."""
+    seen = {}
+    for name, spec in sorted(net.all_peers().items()):
+        if spec.public_key is None:
+            continue
+        if spec.public_key in seen:
+            errors.add(name, _var_of(spec, 'public_key'), 'the same public key as %s: every peer needs its own key '
+                       'pair (WireGuard identifies peers by key)' % seen[spec.public_key])
+        else:
+            seen[spec.public_key] = name
+
+
+def _check_endpoints(errors, net):
+    """Two peers on one address:port, or an endpoint inside another peer's prefixes."""
+    seen = {}
+    for name, spec in sorted(net.all_peers().items()):
+        if spec.endpoint is None:
+            continue
+        where = _var_of(spec, 'endpoint')
+        same = spec.endpoint.lower()
+        if same in seen:
+            errors.add(name, where, '%s is also the endpoint of %s: two peers cannot share one address and port'
+                       % (spec.endpoint, seen[same]))
+        else:
+            seen[same] = name
+        ip = spec.endpoint_ip
+        if ip is None:
+            continue
+        probe = (ip.version, int(ip), ip.max_prefixlen)
+        for key, owner, var in owned_overlapping(net, probe):
+            if owner == name or is_default_route(key) or not key_contains_ip(key, ip):
+                continue
+            what = 'the tunnel address' if key[2] == ip.max_prefixlen and var.endswith('address') else var
+            errors.add(name, where, '%s is inside %s (%s of %s): peers routing to %s would send this peer\'s tunnel '
+                       'packets into the tunnel; fix the endpoint or that prefix' % (ip, key_str(key), what, owner, owner))
+            errors.add(owner, var, '%s contains the endpoint %s of %s%s' % (
+                key_str(key), ip, 'the hub ' if name == net.hub else 'peer ', name))
 
 
 def _check_addresses(errors, net):

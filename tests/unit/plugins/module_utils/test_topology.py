@@ -282,15 +282,20 @@ def _cafe(strategy):
     return network('bastion', hosts, hub='bastion')
 
 
-@pytest.mark.parametrize('strategy, expected, loose', [
-    ('split', ['10.0.2.0/25', '10.0.2.128/25', '10.100.0.2/32', '10.100.0.254/32'], True),
-    ('widen', ['10.0.2.0/23', '10.100.0.2/32', '10.100.0.254/32'], True),
+@pytest.mark.parametrize('strategy, expected, loose, says', [
+    ('split', ['10.0.2.0/25', '10.0.2.128/25', '10.100.0.2/32', '10.100.0.254/32'], True,
+     'split into 10.0.2.0/25, 10.0.2.128/25: these routes are more specific than the local 10.0.2.0/24, so traffic '
+     'to the local network goes into the tunnel and local hosts are no longer reached directly'),
+    ('widen', ['10.0.2.0/23', '10.100.0.2/32', '10.100.0.254/32'], True,
+     'widened to 10.0.2.0/23: the local 10.0.2.0/24 stays local (its connected route is more specific), '
+     'the rest of 10.0.2.0/23 goes into the tunnel'),
 ])
-def test_split_route_hack(strategy, expected, loose):
+def test_split_route_hack(strategy, expected, loose, says):
     plan = build_plan(_cafe(strategy))
     assert allowed(plan, 'laptop', 'bastion') == expected
     assert len(plan['laptop']['notes']) == 1 and plan['laptop']['notes'][0].startswith(
         'wireguard_overlap_strategy=%s: 10.0.2.0/24 (wireguard_lan_subnets of office) ' % strategy)
+    assert says in plan['laptop']['notes'][0]
     assert plan['office']['notes'] == []
     assert plan['laptop']['routing']['loose_rp_filter'] is loose
     # the other hosts are not affected
