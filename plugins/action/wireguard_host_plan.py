@@ -14,6 +14,7 @@ from ansible.module_utils.common.text.converters import to_native
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.netfleet.wireguard.plugins.module_utils import _hostplan
+from ansible_collections.netfleet.wireguard.plugins.module_utils._validate import PlanError, parse_role_settings
 
 FACTS_MODULE = 'netfleet.wireguard.wireguard_host_facts'
 
@@ -47,8 +48,12 @@ class ActionModule(ActionBase):
                                     'tasks/plan.yml registers __wireguard_network), or the host is not in the '
                                     'network group' % host)
         entry = network['plan'][host]
-        settings = self._settings(task_vars)
-        settings = _hostplan.settings_with_defaults(settings)
+        try:
+            # play vars and role params are validated here (the plan validated the inventory's)
+            settings = parse_role_settings(self._settings(task_vars), host)
+        except PlanError as exc:
+            result.update(failed=True, errors=exc.errors, msg=str(exc))
+            return result
         paths, keys = _hostplan.facts_paths(entry['interface'], settings)
         facts = self._execute_module(module_name=FACTS_MODULE, module_args={'paths': paths, 'private_keys': keys},
                                      task_vars=task_vars)

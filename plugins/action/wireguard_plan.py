@@ -30,6 +30,7 @@ from ansible_collections.netfleet.wireguard.plugins.module_utils import _hooks, 
 from ansible_collections.netfleet.wireguard.plugins.module_utils._addr import parse_public_key
 from ansible_collections.netfleet.wireguard.plugins.module_utils._render import render_conf
 from ansible_collections.netfleet.wireguard.plugins.module_utils._topology import PlanError, build_plan
+from ansible_collections.netfleet.wireguard.plugins.module_utils._validate import parse_role_settings
 
 PREFIX = 'wireguard_'
 HINT = '__wireguard_has_ipv6'
@@ -201,7 +202,10 @@ class ActionModule(ActionBase):
 
         start = time.monotonic()
         try:
-            plan = build_plan(data, group, share=not args['return_plan'])
+            warnings = []
+            plan = build_plan(data, group, share=not args['return_plan'], warnings=warnings)
+            if warnings:
+                result['warnings'] = warnings
         except PlanError as exc:
             result.update(failed=True, errors=exc.errors, msg=str(exc))
             return result
@@ -264,9 +268,13 @@ class ActionModule(ActionBase):
                 if facts is None:
                     errors.append('%s: wireguard_render_host_facts: the host was not read (unreachable?)' % host)
                     continue
-            settings = {k: v for k, v in data.get(host, {}).items() if k in _hostplan.SETTINGS_DEFAULTS}
             try:
+                settings = parse_role_settings({k: v for k, v in data.get(host, {}).items()
+                                                if k in _hostplan.SETTINGS_DEFAULTS}, host)
                 decisions = _hostplan.decide(host, entry, facts=facts, settings=settings)
+            except PlanError as exc:
+                errors.extend(exc.errors)
+                continue
             except ValueError as exc:
                 errors.append(str(exc))
                 continue

@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 
 from . import _hooks, _paths
+from ._variables import VARIABLES
 
 # Package names per OS family (Debian is tested in the lab; the others only on the controller).
 PACKAGES = {
@@ -31,27 +32,8 @@ PACKAGES = {
 FALLBACK_PACKAGES = {"base": ["wireguard-tools"], "userspace": [], "resolvconf": [], "cryptography": [],
                      "nftables": ["nftables"], "iptables": ["iptables"]}
 
-SETTINGS_DEFAULTS = {
-    "wireguard_firewall_backend": "",
-    "wireguard_firewall_nft_path": "",
-    "wireguard_firewall_install_packages": True,
-    "wireguard_firewall_harden": False,
-    "wireguard_firewall_ssh_sources": [],
-    "wireguard_firewall_ssh_port": 22,
-    "wireguard_firewall_allow_tunnel_input": True,
-    "wireguard_firewall_allowed_tcp_ports": [],
-    "wireguard_firewall_allowed_udp_ports": [],
-    "wireguard_firewall_guard_path": _paths.GUARD_RULESET,
-    "wireguard_forwarding_sysctl_file": _paths.SYSCTL_FILE,
-    "wireguard_forwarding_keep_ra": True,
-    "wireguard_forwarding_accept_ra_interfaces": [],
-    "wireguard_install_userspace": "auto",
-    "wireguard_install_extra_packages": [],
-    "wireguard_install_resolvconf": True,
-    "wireguard_keys_private_key_path": "",
-    "wireguard_keys_preshared_key_dir": "",
-    "wireguard_keys_rotate": False,
-}
+# every role setting with its default (the variable table is the one source; see docs/variables.md)
+SETTINGS_DEFAULTS = {var.name: var.default for var in VARIABLES if var.scope == "role"}
 
 ASSUMED_BACKEND = "nftables"
 ASSUMED_EGRESS = "eth0"

@@ -273,12 +273,6 @@ def userspace_mode(value):
     raise ValueError('%r is not one of auto, true, false' % (value,))
 
 
-def plan_entry(value):
-    if value is not None and not isinstance(value, dict):
-        raise ValueError('%r is not a plan entry (a dict, or null to use the computed plan)' % (value,))
-    return value
-
-
 def external_peers(value):
     """The list itself; each entry is parsed field by field against the ``external`` scope."""
     items = to_list(value) if not isinstance(value, str) else None
@@ -395,8 +389,6 @@ VARIABLES = (
     _ext('full_tunnel', 'bool', to_bool, None, 'the peer sends everything to the hub',
          shown_default='true in full_tunnel', attr='full_tunnel'),
     # ----- wireguard_firewall
-    _role(_FW, 'wireguard_firewall_plan', 'dict', plan_entry, None,
-          "this host's plan entry; null = `__wireguard_plan[inventory_hostname]`"),
     _role(_FW, 'wireguard_firewall_backend', 'str', one_of('', 'iptables', 'nftables'), '',
           'backend of the PostUp/PostDown rules; empty = `nftables` when `nft` is installed, else `iptables`'),
     _role(_FW, 'wireguard_firewall_nft_path', 'path', optional_host_path, '',
@@ -418,8 +410,6 @@ VARIABLES = (
     _role(_FW, 'wireguard_firewall_rollback_seconds', 'int', int_between(10, 86400, 'a number of seconds'), 90,
           'a changed hardened ruleset is undone after this many seconds unless Ansible can still connect'),
     # ----- wireguard_forwarding
-    _role(_FWD, 'wireguard_forwarding_plan', 'dict', plan_entry, None,
-          "this host's plan entry; null = `__wireguard_plan[inventory_hostname]`"),
     _role(_FWD, 'wireguard_forwarding_sysctl_file', 'path', host_path, '/etc/sysctl.d/90-netfleet-wireguard.conf',
           'the one sysctl.d file this role owns'),
     _role(_FWD, 'wireguard_forwarding_keep_ra', 'bool', to_bool, True,

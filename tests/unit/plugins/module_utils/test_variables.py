@@ -22,6 +22,8 @@ from ansible_collections.netfleet.wireguard.plugins.module_utils._validate impor
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..', '..', '..'))
 ROLES = sorted(d for d in os.listdir(os.path.join(REPO, 'roles')) if d.startswith('wireguard_'))
+# roles with settings of their own (wireguard_common has none: it only computes the shared facts)
+ROLES_WITH_DEFAULTS = [r for r in ROLES if os.path.exists(os.path.join(REPO, 'roles', r, 'defaults', 'main.yml'))]
 BASE = {
     'hub': {'wireguard_topology': 'bastion', 'wireguard_hub': 'hub', 'wireguard_address': '10.100.0.254/24',
             'wireguard_endpoint': '203.0.113.99'},
@@ -35,7 +37,12 @@ def errors_of(hv, **kw):
     return err.value.errors
 
 
-@pytest.mark.parametrize('role', ROLES)
+def test_a_role_without_defaults_has_no_settings_in_the_table():
+    for role in sorted(set(ROLES) - set(ROLES_WITH_DEFAULTS)):
+        assert role_defaults(role) == {}, role
+
+
+@pytest.mark.parametrize('role', ROLES_WITH_DEFAULTS)
 def test_table_defaults_equal_each_roles_defaults_file(role):
     with open(os.path.join(REPO, 'roles', role, 'defaults', 'main.yml'), encoding='utf-8') as handle:
         defaults = yaml.safe_load(handle) or {}
