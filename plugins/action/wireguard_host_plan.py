@@ -44,8 +44,8 @@ class ActionModule(ActionBase):
         host = task_vars.get('inventory_hostname')
         network = args['network'] or self._templar.template(task_vars.get('__wireguard_network'))
         if not isinstance(network, dict) or host not in (network.get('plan') or {}):
-            raise AnsibleActionFail('%s: no plan entry: run netfleet.wireguard.wireguard_plan first (the keys role\'s '
-                                    'tasks/plan.yml registers __wireguard_network), or the host is not in the '
+            raise AnsibleActionFail('%s: no plan entry: run netfleet.wireguard.wireguard_plan first (the wireguard_common '
+                                    'role\'s tasks/plan.yml registers __wireguard_network), or the host is not in the '
                                     'network group' % host)
         entry = network['plan'][host]
         try:

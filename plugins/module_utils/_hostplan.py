@@ -266,9 +266,13 @@ def _install(entry, facts, settings):
             "pkg_mgr": facts.get("pkg_mgr")}
 
 
-def _keys(facts, settings, paths, pinned_public_key):
+def _keys(host, facts, settings, paths, pinned_public_key):
     info = ((facts.get("files") or {}).get(paths["private_key"])) or {}
     public = (facts.get("public_keys") or {}).get(paths["private_key"])
+    if pinned_public_key and public != pinned_public_key:
+        why = (facts.get("key_problems") or {}).get(paths["private_key"]) or "holds the key %s" % public
+        raise ValueError("%s: wireguard_public_key: the key is managed outside this collection, but %s does not "
+                         "match it (%s)" % (host, paths["private_key"], why))
     create = not pinned_public_key and bool(
         settings["wireguard_keys_rotate"] or public is None or info.get("mode") != "0600"
         or info.get("uid") != 0 or info.get("gid") != 0)
@@ -290,7 +294,7 @@ def decide(host, entry, facts=None, settings=None, pinned_public_key=None, conne
     if facts is None:
         return out
     out["install"] = _install(entry, facts, settings)
-    out["key_pair"] = _keys(facts, settings, paths, pinned_public_key)
+    out["key_pair"] = _keys(host, facts, settings, paths, pinned_public_key)
     out["harden"] = _harden(host, entry, facts, settings, paths, out["firewall"], connection, ssh_connection)
     return out
 

@@ -43,9 +43,29 @@ options:
     type: path
   render_dir:
     description:
-      - When set, write C(<render_dir>/<inventory_hostname>/<interface>.conf) for every host.
-      - Unknown public keys are written as a visible placeholder.
+      - When set, write every file the hosts get into C(<render_dir>/<inventory_hostname>/) -
+        C(<interface>.conf), and where needed C(<interface>.nft) and C(90-netfleet-wireguard.conf) - with the
+        renderer the roles deploy with, so a review copy equals the deployed file apart from the
+        C(PrivateKey)/C(PresharedKey) lines inserted on the host.
+      - Values only a host can tell (firewall backend, egress interface) come from the inventory, from the
+        host facts (O(render_host_facts)), or are assumed and named in the file's header.
+      - Unknown public keys are written as a visible placeholder. Files of hosts that left the inventory
+        are removed (a manifest lists what was rendered); a symlink in the folder is refused.
     type: path
+  render_host_facts:
+    description:
+      - Render each host with what it reported to M(netfleet.wireguard.wireguard_host_plan) (the variable
+        C(__wireguard_host) of the host, set by an earlier task of the run), as C(render.yml) does with
+        C(-e wireguard_render_host_facts=true).
+    type: bool
+    default: false
+  play_hosts:
+    description:
+      - Hosts of this run. When given, fail (before any host changes) when a peer of one of them has no
+        public key that this run can know - not in the registry, not pinned with C(wireguard_public_key),
+        not an external peer's and not created by this run.
+    type: list
+    elements: str
   return_plan:
     description:
       - Return the plan in RV(plan). Set to V(false) when only rendering a large network.
@@ -71,8 +91,10 @@ attributes:
     platforms: all
     description: Runs on the controller only.
 notes:
-  - Variables are documented in the collection README and docs/architecture.md
-    (C(wireguard_topology), C(wireguard_hub), C(wireguard_address), C(wireguard_endpoint), and more).
+  - Variables are documented in docs/variables.md of the collection (C(wireguard_topology), C(wireguard_hub),
+    C(wireguard_address), C(wireguard_endpoint), and more). Unknown C(wireguard_*) variables are errors
+    with a suggestion (C(wireguard_unknown_variables=warn) makes them warnings).
+  - Fails before anything else when the controller lacks the Python library netaddr.
 seealso:
   - name: Architecture and plan format
     description: docs/architecture.md in the collection.
@@ -83,14 +105,15 @@ EXAMPLES = r'''
 - name: Compute the plan once for the whole fleet
   netfleet.wireguard.wireguard_plan:
     group: wireguard
+    play_hosts: "{{ ansible_play_hosts_all }}"
   run_once: true
-  register: __wireguard_plan_result
+  register: __wireguard_network
 
-- name: Give every host its own part of the plan
-  ansible.builtin.set_fact:
-    __wireguard_plan: "{{ __wireguard_plan_result.plan[inventory_hostname] }}"
+- name: Show this host's peers
+  ansible.builtin.debug:
+    var: __wireguard_network.plan[inventory_hostname].peers
 
-- name: Render all configurations for review, without connecting to any host
+- name: Render every file the hosts get, for review, without connecting to any host
   netfleet.wireguard.wireguard_plan:
     render_dir: /tmp/wireguard-review
     return_plan: false
@@ -161,6 +184,10 @@ timing:
   returned: success
   type: dict
   sample: {read_vars: 0.41, plan: 2.3, render: 3.1}
+public_keys_pinned:
+  description: Hosts whose key is managed elsewhere (C(wireguard_public_key)), mapped to that key.
+  returned: success
+  type: dict
 rendered:
   description: What was written when O(render_dir) is set.
   returned: when O(render_dir) is set
@@ -170,13 +197,20 @@ rendered:
       description: Absolute path of the folder.
       type: str
     files:
-      description: Number of configuration files rendered.
+      description: Number of files rendered.
       type: int
     changed_count:
       description: Number of files written because their content changed.
       type: int
     changed:
       description: Paths of changed files (at most 50).
+      type: list
+      elements: str
+    removed_count:
+      description: Number of files removed because their host left the inventory (or no longer needs them).
+      type: int
+    removed:
+      description: Paths of removed files (at most 50).
       type: list
       elements: str
 '''

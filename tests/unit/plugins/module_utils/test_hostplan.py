@@ -126,7 +126,7 @@ def test_ipv6_forwarding_keeps_router_advertisements_first():
     ({'exists': True, 'mode': '0644', 'uid': 0, 'gid': 0}, KEY, None, False, True),
     ({'exists': False}, None, None, False, True),
     ({'exists': True, 'mode': '0600', 'uid': 0, 'gid': 0}, KEY, None, True, True),
-    ({'exists': False}, None, KEY, False, False),
+    ({'exists': True, 'mode': '0600', 'uid': 0, 'gid': 0}, KEY, KEY, False, False),
 ])
 def test_key_pair_created_only_when_needed(file_info, public, pinned, rotate, create):
     f = facts(files={'/etc/wireguard/wg0.key': file_info}, public_keys={'/etc/wireguard/wg0.key': public})
@@ -177,3 +177,13 @@ def test_paths_are_built_in_one_place_and_follow_the_settings():
     assert d['firewall']['post_up'] == ['nft -f /srv/wg/rules.nft']
     paths, keys = hp.facts_paths('wg0', hp.settings_with_defaults({'wireguard_firewall_nft_path': '/srv/wg/rules.nft'}))
     assert '/srv/wg/rules.nft' in paths and '/srv/wg' in paths and keys == ['/etc/wireguard/wg0.key']
+
+
+def test_a_pinned_key_must_match_the_key_file():
+    f = facts(files={'/etc/wireguard/wg0.key': {'exists': False}}, public_keys={'/etc/wireguard/wg0.key': None},
+              key_problems={'/etc/wireguard/wg0.key': 'missing'})
+    with pytest.raises(ValueError, match=r'^laptop: wireguard_public_key: .*/etc/wireguard/wg0.key does not match it \(missing\)'):
+        hp.decide('laptop', PLAN['laptop'], f, pinned_public_key=KEY)
+    other = facts(public_keys={'/etc/wireguard/wg0.key': 'YmJiYmJiYmJiYmJiYmJiYmJiYmJiYmJiYmJiYmJiYmI='})
+    with pytest.raises(ValueError, match='holds the key YmJi'):
+        hp.decide('laptop', PLAN['laptop'], other, pinned_public_key=KEY)
