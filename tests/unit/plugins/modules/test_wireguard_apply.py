@@ -12,16 +12,17 @@ import pytest
 from ansible.module_utils import basic
 
 from ansible_collections.netfleet.wireguard.plugins.module_utils import _wgconf as w
-from ansible_collections.netfleet.wireguard.plugins.module_utils import _x25519 as x
+from ansible_collections.netfleet.wireguard.plugins.module_utils._wgkey import encode_key
 from ansible_collections.netfleet.wireguard.plugins.modules import wireguard_apply
 
 from module_runner import run_main
+from wgkeys import private_key, public_key
 
-PRIV = x.encode_key(x.clamp(bytes(range(32))))
-PUB = x.public_key_b64(PRIV)
-K1 = x.public_key_b64(x.encode_key(b"\x11" * 32))
-K2 = x.public_key_b64(x.encode_key(b"\x22" * 32))
-K3 = x.public_key_b64(x.encode_key(b"\x33" * 32))
+PRIV = private_key(1)
+PUB = public_key(PRIV)
+K1 = public_key(private_key(0x11))
+K2 = public_key(private_key(0x22))
+K3 = public_key(private_key(0x33))
 
 BASE = f"""[Interface]
 Address = 10.0.0.1/24
@@ -85,6 +86,8 @@ class FakeSystem:
         if data is not None:
             self.stdin.append(data)
         cmd = args[0]
+        if cmd == "wg" and args[1] == "pubkey":
+            return 0, public_key(data.strip()) + "\n", ""
         if cmd == "ip" and args[1:3] == ["-o", "link"]:
             if self.running is None:
                 return 1, "", 'Device "wg0" does not exist.'
@@ -111,7 +114,7 @@ class FakeSystem:
             if self.running is None:
                 return 1, "", "Unable to access interface: No such device"
             cfg = self.running
-            lines = ["%s\t%s\t%s\toff" % (cfg.private_key, x.public_key_b64(cfg.private_key),
+            lines = ["%s\t%s\t%s\toff" % (cfg.private_key, public_key(cfg.private_key),
                                           cfg.interface.get("ListenPort", ["0"])[-1])]
             for peer in cfg.peers:
                 lines.append("%s\t%s\t%s\t%s\t0\t0\t0\t%s" % (
@@ -162,8 +165,20 @@ def env(tmp_path, monkeypatch):
     return system, str(conf), str(key)
 
 
+def expect_for(content):
+    """What the role passes as ``expect``: the hooks and peers the plan put into the content."""
+    try:
+        cfg = w.parse(content)
+    except ValueError:
+        return {}
+    return dict(post_up=cfg.interface.get("PostUp", []), post_down=cfg.interface.get("PostDown", []),
+                peers=[peer.public_key for peer in cfg.peers])
+
+
 def apply(env, monkeypatch, capsys, content, check=False, diff=False, **extra):
     system, conf, key = env
+    extra.setdefault("expect", expect_for(content))
+    extra.setdefault("lock_path", conf + ".lock")
     args = dict(interface="wg0", content=content, path=conf, private_key_path=key, service_manager="systemd",
                 _ansible_check_mode=check, _ansible_diff=diff, **extra)
     result, out = run_main(monkeypatch, capsys, wireguard_apply.main, args)
@@ -297,8 +312,8 @@ def test_missing_or_corrupt_key(env, monkeypatch, capsys, tmp_path):
 
 # ----------------------------------------------------------------------------- preshared keys
 
-PSK_A = x.encode_key(b"\x0a" * 32)
-PSK_B = x.encode_key(b"\x0b" * 32)
+PSK_A = encode_key(b"\x0a" * 32)
+PSK_B = encode_key(b"\x0b" * 32)
 
 
 @pytest.fixture
