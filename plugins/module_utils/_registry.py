@@ -32,7 +32,7 @@ HOST_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,252}$")
 
 def lock_path(path):
     """The sibling lock file of a registry (hidden, next to it: same file system, same owner)."""
-    return os.path.join(os.path.dirname(path) or ".", ".%s.lock" % os.path.basename(path))
+    return os.path.join(os.path.dirname(path) or ".", ".%s.lock" % os.path.basename(path).lstrip("."))
 
 
 def load(path):

@@ -712,6 +712,7 @@ def run_change(module, host, change, file_changed, need_enable, result):
         try:
             stage_new(host, change)
         except OSError as exc:
+            result["action"] = "none"
             module.fail_json(msg="%s: cannot write the new configuration next to %s (%s); nothing was changed"
                                  % (host.interface, host.path, exc.strerror or exc), **result)
     try:
