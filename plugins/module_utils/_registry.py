@@ -67,6 +67,8 @@ def validate(interface, keys):
 def merge(data, interface, keys):
     """``(merged registry, {"added": [...], "updated": [...]})``; ``data`` is not modified."""
     validate(interface, keys)
+    # plain str (not a str subclass a caller may pass, e.g. tagged template results): safe_dump needs it
+    interface, keys = str(interface), {str(h): str(k) for h, k in keys.items()}
     merged = {iface: dict(hosts) for iface, hosts in data.items()}
     current = merged.setdefault(interface, {})
     added = sorted(h for h in keys if h not in current)
