@@ -15,7 +15,10 @@ from __future__ import annotations
 import os
 import re
 
-import yaml
+try:
+    import yaml
+except ImportError:  # module_utils may be imported where PyYAML is absent; the registry is controller-only
+    yaml = None
 
 from ._secretfile import lock_file, write_file
 from ._wgkey import is_valid_key
@@ -37,6 +40,7 @@ def lock_path(path):
 
 def load(path):
     """The registry as ``{interface: {host: key}}`` (strings); ``{}`` when the file does not exist."""
+    _need_yaml()
     try:
         with open(path, encoding="utf-8") as handle:
             data = yaml.safe_load(handle)
@@ -49,6 +53,11 @@ def load(path):
     if not isinstance(data, dict) or any(not isinstance(v or {}, dict) for v in data.values()):
         raise ValueError("%s must map interface -> {host: public key}" % path)
     return {str(iface): {str(h): str(k) for h, k in (hosts or {}).items()} for iface, hosts in data.items()}
+
+
+def _need_yaml():
+    if yaml is None:
+        raise ValueError("the public-key registry needs PyYAML (it is read and written on the controller)")
 
 
 def validate(interface, keys):
@@ -79,6 +88,7 @@ def merge(data, interface, keys):
 
 def render(data):
     """File text: the header, then the YAML (sorted, block style, like to_nice_yaml(indent=2))."""
+    _need_yaml()
     body = yaml.safe_dump(data, default_flow_style=False, sort_keys=True, indent=2, allow_unicode=False)
     return HEADER + ("" if body.strip() == "{}" else body)
 

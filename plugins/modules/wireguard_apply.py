@@ -25,12 +25,12 @@ description:
     PostUp, PreDown, PostDown hooks, the private key, or adding/removing a V(/0) default route)
     restarts the interface. The old configuration is stopped with its own PostDown hooks before the
     new file is started.
-  - Refuses, before anything changes, a O(content) that is not what the plan produced: hook lines
+  - "Refuses, before anything changes, a O(content) that is not what the plan produced: hook lines
     (C(PreUp), C(PreDown), C(PostUp), C(PostDown)) other than exactly O(expect.post_up) and
     O(expect.post_down) (order included; C(PreUp)/C(PreDown) never), any C(Table), C(SaveConfig) or
     C(FwMark), a C([Peer]) set other than O(expect.peers), or a control character other than tab.
     wg-quick runs hook lines as root in a shell, so this is the last check between an inventory
-    value and a shell on the host.
+    value and a shell on the host."
   - The new file is written next to the target (0600, fsynced) before the interface is touched, so a
     full disk or a permission problem fails the task with nothing changed. A restart then stops the
     interface with the old file (its own PostDown hooks run), renames the new file into place and

@@ -72,7 +72,7 @@ EXAMPLES = r'''
 
 RETURN = r'''
 registry:
-  description: The whole registry after the merge, C({interface: {host: public key}}).
+  description: "The whole registry after the merge, C({interface: {host: public key}})."
   returned: success
   type: dict
   sample: {wg0: {vps: xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg=}}
