@@ -621,7 +621,9 @@ def test_failure_during_a_live_change_syncs_the_old_peers_back(env, monkeypatch,
 def test_a_rollback_that_fails_too_says_so(env, monkeypatch, capsys):
     system, conf, dummy = env
     apply(env, monkeypatch, capsys, BASE + PEER_B)
-    monkeypatch.setattr(wireguard_apply.Host, "up", lambda self: (_ for _ in ()).throw(OSError(errno.EIO, "boom")))
+    def broken_up(self):
+        raise OSError(errno.EIO, "boom")
+    monkeypatch.setattr(wireguard_apply.Host, "up", broken_up)
     r = apply(env, monkeypatch, capsys, MTU)
     assert r["failed"] and r["action"] == "failed" and "ROLLBACK ALSO FAILED" in r["msg"]
 
