@@ -123,7 +123,8 @@ options:
     description:
       - Lock file held while the module reads and changes the interface, so two runs on the same host
         cannot interleave.
-      - Defaults to C(/run/lock/netfleet-wireguard-<interface>.lock) (C(/run/...) without C(/run/lock)).
+      - Defaults to C(/run/netfleet-wireguard-<interface>.lock). Not under the world-writable
+        C(/run/lock), where another local user could take the lock first.
       - Not used in check mode.
     type: path
   lock_timeout:
@@ -759,8 +760,9 @@ ARGUMENT_SPEC = dict(
 
 
 def default_lock_path(interface):
-    directory = "/run/lock" if os.path.isdir("/run/lock") else "/run"
-    return os.path.join(directory, "netfleet-wireguard-%s.lock" % interface)
+    # /run, not /run/lock: /run/lock is world-writable (1777), so any local user could create the
+    # file first or hold a lock on it and block every apply; only root writes to /run
+    return "/run/netfleet-wireguard-%s.lock" % interface
 
 
 def resolve_manager(module, manager):

@@ -649,3 +649,7 @@ def test_public_key_comes_from_wg_pubkey_on_stdin(env, monkeypatch, capsys):
 def test_invalid_interface_name(env, monkeypatch, capsys):
     r = apply(env, monkeypatch, capsys, BASE, interface="../../x")
     assert r["failed"] and "not a valid interface name" in r["msg"] and env[0].commands == []
+
+
+def test_default_lock_is_outside_the_world_writable_run_lock():
+    assert wireguard_apply.default_lock_path("wg0") == "/run/netfleet-wireguard-wg0.lock"
