@@ -621,6 +621,7 @@ def test_failure_during_a_live_change_syncs_the_old_peers_back(env, monkeypatch,
 def test_a_rollback_that_fails_too_says_so(env, monkeypatch, capsys):
     system, conf, dummy = env
     apply(env, monkeypatch, capsys, BASE + PEER_B)
+
     def broken_up(self):
         raise OSError(errno.EIO, "boom")
     monkeypatch.setattr(wireguard_apply.Host, "up", broken_up)
