@@ -674,7 +674,8 @@ def restore_file(path, old_bytes):
 def rollback(host, change):
     """Put the previous file and running state back. Returns None on success, else a description."""
     try:
-        if change.action != "live":
+        restarting = change.action in ("started", "restarted")
+        if restarting:
             # stop what the new file started (its own PostDown hooks) before the old file returns
             host.down(have_file=os.path.exists(host.path))
         if change.installed:
@@ -688,7 +689,7 @@ def rollback(host, change):
                 host.route("del", prefix, change.table, check=False)
             for prefix in change.routes_remove:
                 host.route("add", prefix, change.table, check=False)
-        elif change.was_running and change.old_bytes is not None:
+        elif restarting and change.was_running and change.old_bytes is not None:
             host.up()
         if change.was_running and change.old_cfg is not None and change.old_cfg.private_key:
             problems = verify(host, change.old_cfg, host.public_key(change.old_cfg.private_key))

@@ -618,6 +618,18 @@ def test_failure_during_a_live_change_syncs_the_old_peers_back(env, monkeypatch,
     assert {p.public_key for p in system.running.peers} == {K1} and system.starts == 1
 
 
+def test_a_file_only_change_that_fails_leaves_the_interface_alone(env, monkeypatch, capsys):
+    system, conf, dummy = env
+    apply(env, monkeypatch, capsys, BASE)
+    good, commands = open(conf, "rb").read(), len(system.commands)
+    _fail_once(monkeypatch, wireguard_apply, "install", OSError(errno.EIO, "Input/output error"))
+    r = apply(env, monkeypatch, capsys, BASE.replace("# a", "# a, renamed"))
+    assert r["failed"] and r["action"] == "rolled_back" and open(conf, "rb").read() == good
+    assert not any(c[0] in ("systemctl", "wg-quick") and c[1] in ("stop", "down", "restart")
+                   or c[:2] == ["wg", "syncconf"] for c in system.commands[commands:])
+    assert system.starts == 1
+
+
 def test_a_rollback_that_fails_too_says_so(env, monkeypatch, capsys):
     system, conf, dummy = env
     apply(env, monkeypatch, capsys, BASE + PEER_B)
