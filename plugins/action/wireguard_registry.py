@@ -21,12 +21,13 @@ from ansible_collections.netfleet.wireguard.plugins.module_utils import _registr
 class ActionModule(ActionBase):
     TRANSFERS_FILES = False
     _requires_connection = False
-    _VALID_ARGS = frozenset(('path', 'interface', 'keys', 'lock_timeout'))
+    _VALID_ARGS = frozenset(('path', 'interface', 'keys', 'pinned', 'lock_timeout'))
 
     ARGSPEC = {
         'path': {'type': 'path', 'required': True},
         'interface': {'type': 'str', 'required': True},
         'keys': {'type': 'dict', 'required': True},
+        'pinned': {'type': 'dict', 'default': {}},
         'lock_timeout': {'type': 'int', 'default': 30},
     }
 
@@ -36,17 +37,22 @@ class ActionModule(ActionBase):
         dummy, args = self.validate_argument_spec(argument_spec=self.ARGSPEC)
         path = os.path.abspath(os.path.expanduser(args['path']))
         keys = {to_native(host): to_native(key) for host, key in args['keys'].items()}
+        pinned = {to_native(host): to_native(key) for host, key in args['pinned'].items()}
         before = None
         if self._task.diff:
             before = self._read(path)
         try:
+            registry.validate(args['interface'], pinned)
             merged, changes, changed = registry.update(
                 path, args['interface'], keys, check=self._task.check_mode, timeout=args['lock_timeout'])
         except TimeoutError as exc:
             raise AnsibleActionFail('%s: %s; retry when the other run has finished' % (path, exc))
         except (ValueError, OSError) as exc:
             raise AnsibleActionFail('cannot update the public key registry %s: %s' % (path, to_native(exc)))
-        result.update(changed=changed, path=path, registry=merged, added=changes['added'], updated=changes['updated'])
+        # pinned keys (wireguard_public_key: managed elsewhere) win over the file and are never written to it
+        public_keys = dict(merged.get(str(args['interface'])) or {}, **pinned)
+        result.update(changed=changed, path=path, registry=merged, public_keys=public_keys,
+                      added=changes['added'], updated=changes['updated'])
         if self._task.diff and changed:
             result['diff'] = dict(before=before or '', after=registry.render(merged), before_header=path, after_header=path)
         return result

@@ -28,7 +28,7 @@ PLAYBOOK = """
       register: after_check
     - netfleet.wireguard.wireguard_registry: {path: "{{ reg }}", interface: wg0, keys: {a: %(k1)s, b: %(k2)s}}
       register: write
-    - netfleet.wireguard.wireguard_registry: {path: "{{ reg }}", interface: wg0, keys: {b: %(k2)s}}
+    - netfleet.wireguard.wireguard_registry: {path: "{{ reg }}", interface: wg0, keys: {b: %(k2)s}, pinned: {a: %(k3)s}}
       register: again
     - netfleet.wireguard.wireguard_registry: {path: "{{ reg }}", interface: wg0, keys: {"c;id": %(k3)s}}
       register: bad
@@ -57,6 +57,7 @@ def test_playbook_run(tmp_path):
     assert res['check']['registry'] == {'wg0': {'a': K1, 'b': K2}} and K1 in res['check']['diff']['after']
     assert res['write']['changed'] and res['write']['added'] == ['a', 'b']
     assert not res['again']['changed'] and res['again']['registry'] == {'wg0': {'a': K1, 'b': K2}}
+    assert res['again']['public_keys'] == {'a': K3, 'b': K2}      # pinned wins, and is not written
     assert res['bad']['failed'] and 'cannot be recorded' in res['bad']['msg']
     text = registry.read_text()
     assert text.startswith(reg.HEADER) and yaml.safe_load(text) == {'wg0': {'a': K1, 'b': K2}}
