@@ -36,19 +36,23 @@ class ActionModule(ActionBase):
         del tmp
         dummy, args = self.validate_argument_spec(argument_spec=self.ARGSPEC)
         path = os.path.abspath(os.path.expanduser(args['path']))
-        keys = {str(host): str(key) for host, key in args['keys'].items()}
+        keys = {to_native(host): to_native(key) for host, key in args['keys'].items()}
+        pinned = {to_native(host): to_native(key) for host, key in args['pinned'].items()}
         before = None
         if self._task.diff:
             before = self._read(path)
         try:
+            registry.validate(args['interface'], pinned)
             merged, changes, changed = registry.update(
-                path, str(args['interface']), keys, check=self._task.check_mode, timeout=args['lock_timeout'])
+                path, args['interface'], keys, check=self._task.check_mode, timeout=args['lock_timeout'])
         except TimeoutError as exc:
             raise AnsibleActionFail('%s: %s; retry when the other run has finished' % (path, exc))
         except (ValueError, OSError) as exc:
             raise AnsibleActionFail('cannot update the public key registry %s: %s' % (path, to_native(exc)))
-        result.update(changed=changed, path=path, registry=merged,
-                      public_keys=dict(merged.get(args['interface']) or {}, **args['pinned']), added=changes['added'], updated=changes['updated'])
+        # pinned keys (wireguard_public_key: managed elsewhere) win over the file and are never written to it
+        public_keys = dict(merged.get(str(args['interface'])) or {}, **pinned)
+        result.update(changed=changed, path=path, registry=merged, public_keys=public_keys,
+                      added=changes['added'], updated=changes['updated'])
         if self._task.diff and changed:
             result['diff'] = dict(before=before or '', after=registry.render(merged), before_header=path, after_header=path)
         return result

