@@ -18,7 +18,8 @@ GUARD_UNIT_NAME = "netfleet-wireguard-guard.service"
 GUARD_UNIT = "/etc/systemd/system/" + GUARD_UNIT_NAME
 # the link `systemctl enable` creates (the unit is WantedBy=sysinit.target)
 GUARD_ENABLED_LINK = "/etc/systemd/system/sysinit.target.wants/" + GUARD_UNIT_NAME
-LOCK_DIR = "/run/lock"
+# /run, not the world-writable /run/lock, where any local user could take the lock first
+LOCK_DIR = "/run"
 
 _INTERFACE_RE = re.compile(r"[a-zA-Z0-9_=+.-]{1,15}")
 

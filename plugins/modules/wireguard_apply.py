@@ -260,7 +260,9 @@ import time
 import unicodedata
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.netfleet.wireguard.plugins.module_utils import _paths as paths
 from ansible_collections.netfleet.wireguard.plugins.module_utils import _psk as psk
+from ansible_collections.netfleet.wireguard.plugins.module_utils import _wgtool as wgtool
 from ansible_collections.netfleet.wireguard.plugins.module_utils import _wgconf as wgconf
 from ansible_collections.netfleet.wireguard.plugins.module_utils._secretfile import (
     discard, install, lock_file, stage, write_secret)
@@ -311,11 +313,8 @@ class Host:
     # ---- state
     def public_key(self, private_key):
         """Public key of ``private_key``, computed by ``wg pubkey`` (key on stdin, never in argv)."""
-        rc, out, dummy = self.run([self.wg, "pubkey"], data=private_key + "\n", check=False)
         try:
-            if rc != 0:
-                raise ValueError("rc=%d" % rc)
-            return encode_key(decode_key(out, what="wg pubkey output", strip=True))
+            return wgtool.pubkey(self.module, self.wg, private_key)
         except ValueError as exc:
             raise ApplyError("wg pubkey could not derive the public key (%s)" % exc) from None
 
@@ -761,9 +760,7 @@ ARGUMENT_SPEC = dict(
 
 
 def default_lock_path(interface):
-    # /run, not /run/lock: /run/lock is world-writable (1777), so any local user could create the
-    # file first or hold a lock on it and block every apply; only root writes to /run
-    return "/run/netfleet-wireguard-%s.lock" % interface
+    return paths.apply_lock(interface)
 
 
 def resolve_manager(module, manager):
@@ -785,16 +782,16 @@ def main():
     module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
     p = module.params
     interface = p["interface"]
-    path = p["path"] or "/etc/wireguard/%s.conf" % interface
+    path = p["path"] or paths.conf(interface)
     result = dict(changed=False, action="none", reasons=[], path=path, public_key=None, preshared_keys=[],
                   peers=dict(added=[], removed=[], updated=[]), routes=dict(added=[], removed=[]))
     if not INTERFACE_RE.match(interface):
         module.fail_json(msg="interface %r is not a valid interface name" % interface, **result)
 
     desired = check_content(module, p["content"], p["expect"] or {}, interface, result)
-    private_key = read_private_key(module, p["private_key_path"] or "/etc/wireguard/%s.key" % interface, result)
+    private_key = read_private_key(module, paths.private_key(interface, p["private_key_path"]), result)
     preshared = read_preshared_keys(module, desired, p["preshared_key_peers"],
-                                    p["preshared_key_dir"] or "/etc/wireguard/%s.psk.d" % interface, result)
+                                    paths.preshared_key_dir(interface, p["preshared_key_dir"]), result)
     new_text = build_text(module, p["content"], private_key, preshared, interface, result)
     host = Host(module, interface, path, resolve_manager(module, p["service_manager"]))
     lock = None

@@ -104,6 +104,7 @@ import os
 import re
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.netfleet.wireguard.plugins.module_utils import _paths as paths
 from ansible_collections.netfleet.wireguard.plugins.module_utils._secretfile import write_secret
 from ansible_collections.netfleet.wireguard.plugins.module_utils import _wgtool as wgtool
 from ansible_collections.netfleet.wireguard.plugins.module_utils._wgkey import decode_key, encode_key
@@ -137,7 +138,7 @@ def main():
     interface = module.params["interface"]
     if not _IFNAME.match(interface):
         module.fail_json(msg="interface %r is not a valid interface name" % interface)
-    path = module.params["path"] or "/etc/wireguard/%s.key" % interface
+    path = paths.private_key(interface, module.params["path"])
     owner, group = module.params["owner"], module.params["group"]
     result = dict(changed=False, path=path, public_key=None)
 

@@ -207,6 +207,7 @@ import re
 import stat
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.netfleet.wireguard.plugins.module_utils import _paths as paths
 from ansible_collections.netfleet.wireguard.plugins.module_utils import _psk as psk
 from ansible_collections.netfleet.wireguard.plugins.module_utils._secretfile import write_secret
 from ansible_collections.netfleet.wireguard.plugins.module_utils._wgkey import is_valid_key
@@ -283,8 +284,8 @@ def main():
     interface = p["interface"]
     if not _IFNAME.match(interface):
         module.fail_json(msg="interface %r is not a valid interface name" % interface)
-    directory = p["path"] or "/etc/wireguard/%s.psk.d" % interface
-    key_path = p["private_key_path"] or "/etc/wireguard/%s.key" % interface
+    directory = paths.preshared_key_dir(interface, p["path"])
+    key_path = paths.private_key(interface, p["private_key_path"])
     owner, group = p["owner"], p["group"]
     result = dict(changed=False, path=directory, fingerprints={}, invalid=[], stale=[], loose=False,
                   created=[], stored=[], removed=[], sealed={})
