@@ -43,6 +43,7 @@ one million peer entries) or a 10,000-client hub is computed in seconds.
 from __future__ import annotations
 
 import gc
+import typing
 
 from ._addr import (
     collapse_keys,
@@ -58,7 +59,49 @@ from ._addr import (
 )
 from ._validate import Errors, HUB_TOPOLOGIES, PlanError, owned_overlapping, parse_network
 
-__all__ = ['build_plan', 'PlanError', 'DEFAULT_ROUTE_KEYS']
+__all__ = ['build_plan', 'PlanError', 'DEFAULT_ROUTE_KEYS', 'PlanEntry', 'PlanPeer', 'PlanRouting', 'Masquerade']
+
+
+# The plan's types (docs/architecture.md, "The plan"). Plain dicts at run time, because the plan
+# travels through Ansible variables; these TypedDicts name every key and its type, and a unit test
+# holds every computed entry to them.
+class PlanPeer(typing.TypedDict):
+    name: str
+    public_key: typing.Optional[str]
+    allowed_ips: typing.List[str]
+    endpoint: typing.Optional[str]
+    persistent_keepalive: typing.Optional[int]
+    preshared_key: bool
+
+
+class Masquerade(typing.TypedDict):
+    family: str
+    source: str
+    egress_interface: typing.Optional[str]
+
+
+class PlanRouting(typing.TypedDict):
+    forward_ipv4: bool
+    forward_ipv6: bool
+    relay: bool
+    masquerade: typing.List[Masquerade]
+    forward_to_egress: bool
+    lan_subnets: typing.List[str]
+    loose_rp_filter: bool
+
+
+class PlanEntry(typing.TypedDict):
+    interface: str
+    topology: str
+    role: str
+    addresses: typing.List[str]
+    tunnel_networks: typing.List[str]
+    listen_port: typing.Optional[int]
+    dns: typing.List[str]
+    mtu: typing.Optional[int]
+    routing: PlanRouting
+    notes: typing.List[str]
+    peers: typing.List[PlanPeer]
 
 DEFAULT_ROUTE_KEYS = ((4, 0, 0), (6, 0, 0))
 FAMILY = {4: 'ipv4', 6: 'ipv6'}

@@ -34,6 +34,8 @@ fi
 
 logdir=$ROOT/.cache/logs
 mkdir -p "$logdir"
+# the site_to_site scenario imports the roles from the installed tarball, as a user's playbook does
+"$ROOT/tools/lab/install-tarball.sh"
 declare -A result duration
 failed=()
 for s in "${scenarios[@]}"; do

@@ -172,3 +172,38 @@ def test_render_playbook_fails_with_all_errors(tmp_path):
     assert 'b: wireguard_listen_port:' in text
     assert 'b: wireguard_address:' in text and 'duplicate tunnel address' in text
     assert not (tmp_path / 'out').exists()
+
+
+def _conforms(value, kind):
+    """Recursive check of a value against the plan's TypedDicts (keys exactly, types of the leaves)."""
+    import typing
+    if isinstance(kind, type) and typing.is_typeddict(kind):
+        hints = typing.get_type_hints(kind)
+        assert isinstance(value, dict) and set(value) == set(hints), (set(value) ^ set(hints))
+        for key, hint in hints.items():
+            _conforms(value[key], hint)
+        return
+    origin, args = typing.get_origin(kind), typing.get_args(kind)
+    if origin is list:
+        assert isinstance(value, list)
+        for item in value:
+            _conforms(item, args[0])
+    elif origin is typing.Union:
+        assert any(_matches(value, a) for a in args), (value, kind)
+    else:
+        assert isinstance(value, kind) and not (kind is int and isinstance(value, bool)), (value, kind)
+
+
+def _matches(value, kind):
+    try:
+        _conforms(value, kind)
+    except AssertionError:
+        return False
+    return True
+
+
+@pytest.mark.parametrize('name', sorted(EXPECTED))
+def test_every_plan_entry_has_the_documented_types(name):
+    from ansible_collections.netfleet.wireguard.plugins.module_utils._topology import PlanEntry
+    for entry in build_plan(load_inventory(name)).values():
+        _conforms(entry, PlanEntry)
