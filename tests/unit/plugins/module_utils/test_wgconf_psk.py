@@ -5,25 +5,16 @@ from __future__ import annotations
 
 import pytest
 
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import x25519
 
 from ansible_collections.netfleet.wireguard.plugins.module_utils import _wgconf as w
 from ansible_collections.netfleet.wireguard.plugins.module_utils._wgkey import encode_key
 
-
-B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
-
-
-def noncanonical(key):
-    """The same 32 bytes written with a padding bit set (``...B=`` for ``...A=``): `wg` refuses it."""
-    return key[:42] + B64[B64.index(key[42]) | 1] + "="
+from wgkeys import noncanonical
+from wgkeys import public_of_raw as public_of
 
 
-def public_of(raw_private):
-    """Base64 public key of 32 raw private-key bytes, computed by `cryptography`."""
-    key = x25519.X25519PrivateKey.from_private_bytes(raw_private)
-    return encode_key(key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw))
+
+
 
 
 PRIV = encode_key(bytes(range(1, 33)))

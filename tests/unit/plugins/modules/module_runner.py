@@ -19,3 +19,4 @@ def run_main(monkeypatch, capsys, main, args):
         main()
     out = capsys.readouterr().out
     return json.loads(out), out
+

@@ -7,46 +7,22 @@ import base64
 import hashlib
 import os
 import shutil
-import subprocess
 
 import pytest
 
 from ansible.module_utils import basic
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import x25519
 
 from ansible_collections.netfleet.wireguard.plugins.modules import wireguard_host_facts
 
 from module_runner import run_main
+from wgkeys import B64, wg_genkey
+from wgkeys import public_key as public_of
 
 WG = shutil.which("wg")
 needs_wg = pytest.mark.skipif(WG is None, reason="wg (wireguard-tools) is not installed; CI installs it")
-B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
 
 
-def public_of(private):
-    """Public key computed by `cryptography`, independently of wg and of the module."""
-    key = x25519.X25519PrivateKey.from_private_bytes(base64.b64decode(private))
-    return base64.b64encode(key.public_key().public_bytes(serialization.Encoding.Raw,
-                                                          serialization.PublicFormat.Raw)).decode()
 
-
-def wg_genkey():
-    return subprocess.run([WG, "genkey"], capture_output=True, text=True, check=True).stdout.strip()
-
-
-@pytest.fixture
-def calls(monkeypatch):
-    """Every command the module runs: (argv, stdin data)."""
-    seen = []
-    real = basic.AnsibleModule.run_command
-
-    def spy(self, args, *a, **kw):
-        seen.append((list(args), kw.get("data")))
-        return real(self, args, *a, **kw)
-
-    monkeypatch.setattr(basic.AnsibleModule, "run_command", spy)
-    return seen
 
 
 def run(monkeypatch, capsys, **params):
