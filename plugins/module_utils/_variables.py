@@ -339,6 +339,9 @@ VARIABLES = (
          'inventory group of the network (usually `-e`)'),
     _net('wireguard_render_dir', 'path', controller_path, None,
          '`playbooks/render.yml`: folder the configs are written to', shown_default='`./render`'),
+    _net('wireguard_render_host_facts', 'bool', to_bool, False,
+         '`playbooks/render.yml`: read each host first (read-only) and render with what it reports, instead of '
+         'taking the firewall backend and egress interface from the inventory or assuming them'),
     _net('wireguard_unknown_variables', 'str', unknown_mode, 'error',
          '`error` or `warn`: what an unknown `wireguard_*` variable (a typo) is'),
     # ----- host vars
