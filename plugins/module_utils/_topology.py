@@ -103,6 +103,7 @@ class PlanEntry(typing.TypedDict):
     notes: typing.List[str]
     peers: typing.List[PlanPeer]
 
+
 DEFAULT_ROUTE_KEYS = ((4, 0, 0), (6, 0, 0))
 FAMILY = {4: 'ipv4', 6: 'ipv6'}
 

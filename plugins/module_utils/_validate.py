@@ -260,12 +260,15 @@ def parse_host(errors, name, hv, external=False, has_ipv6=None, warnings=None):
     spec = HostSpec(name, external)
     spec.has_ipv6 = has_ipv6
     if external:
-        table, short = _EXTERNAL_TABLE, (lambda field: field)
+        table, prefix = _EXTERNAL_TABLE, ''
 
         def label(field):
             return 'wireguard_external_peers[%s].%s' % (name, field)
     else:
-        table, short, label = _HOST_TABLE, (lambda field: PREFIX + field), None
+        table, prefix, label = _HOST_TABLE, PREFIX, None
+
+    def short(field):
+        return prefix + field
     values = parse_vars(errors, name, hv, table, label)
     for var in table:
         if var.attr and values.get(var.name) is not None:

@@ -30,11 +30,14 @@ options:
 attributes:
   check_mode:
     support: full
-    details: Read-only; runs the same in check mode.
+    description: Read-only; runs the same in check mode.
   diff_mode:
     support: none
+    description: Changes nothing, so there is nothing to diff.
   platform:
+    support: full
     platforms: posix
+    description: Reads a POSIX host (the facts module runs there); decides on the controller.
 seealso:
   - module: netfleet.wireguard.wireguard_plan
   - module: netfleet.wireguard.wireguard_host_facts

@@ -163,16 +163,15 @@ def test_a_hardened_posture_no_longer_wanted_is_removed():
 def test_roles_missing_names_the_role_with_pending_work():
     d = hp.decide('vps', PLAN['vps'], facts(packages=[]))
     missing = hp.roles_missing(d, ['netfleet.wireguard.wireguard_common', 'netfleet.wireguard.wireguard_interface'])
-    assert [m.split(' ')[0] for m in missing] == ['netfleet.wireguard.wireguard_install',
-                                                   'netfleet.wireguard.wireguard_forwarding',
-                                                   'netfleet.wireguard.wireguard_firewall']
+    expected = ['netfleet.wireguard.wireguard_%s' % r for r in ('install', 'forwarding', 'firewall')]
+    assert [m.split(' ')[0] for m in missing] == expected
     all_roles = ['netfleet.wireguard.wireguard_%s' % r for r in ('install', 'keys', 'forwarding', 'firewall', 'interface')]
     assert hp.roles_missing(d, all_roles) == []
 
 
 def test_paths_are_built_in_one_place_and_follow_the_settings():
-    d = hp.decide('vps', PLAN['vps'], facts(), settings={'wireguard_keys_private_key_path': '/srv/wg/k',
-                                                        'wireguard_firewall_nft_path': '/srv/wg/rules.nft'})
+    moved = {'wireguard_keys_private_key_path': '/srv/wg/k', 'wireguard_firewall_nft_path': '/srv/wg/rules.nft'}
+    d = hp.decide('vps', PLAN['vps'], facts(), settings=moved)
     assert d['paths']['private_key'] == '/srv/wg/k' and d['key_pair']['path'] == '/srv/wg/k'
     assert d['firewall']['post_up'] == ['nft -f /srv/wg/rules.nft']
     paths, keys = hp.facts_paths('wg0', hp.settings_with_defaults({'wireguard_firewall_nft_path': '/srv/wg/rules.nft'}))

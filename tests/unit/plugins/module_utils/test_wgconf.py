@@ -12,10 +12,6 @@ from wgkeys import noncanonical
 from wgkeys import public_of_raw as public_of
 
 
-
-
-
-
 PRIV = encode_key(bytes(range(1, 33)))
 K1 = public_of(b"\x01" * 32)
 K2 = public_of(b"\x02" * 32)

@@ -19,4 +19,3 @@ def run_main(monkeypatch, capsys, main, args):
         main()
     out = capsys.readouterr().out
     return json.loads(out), out
-

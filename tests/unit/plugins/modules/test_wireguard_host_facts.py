@@ -22,9 +22,6 @@ WG = shutil.which("wg")
 needs_wg = pytest.mark.skipif(WG is None, reason="wg (wireguard-tools) is not installed; CI installs it")
 
 
-
-
-
 def run(monkeypatch, capsys, **params):
     args = dict(params, _ansible_check_mode=params.pop("_check", False))
     return run_main(monkeypatch, capsys, wireguard_host_facts.main, args)

@@ -31,9 +31,6 @@ def run(monkeypatch, capsys, **params):
     return run_main(monkeypatch, capsys, wireguard_keypair.main, args)
 
 
-
-
-
 @pytest.fixture
 def no_wg(monkeypatch):
     real = basic.AnsibleModule.get_bin_path
