@@ -271,7 +271,7 @@ class ActionModule(ActionBase):
             try:
                 settings = parse_role_settings({k: v for k, v in data.get(host, {}).items()
                                                 if k in _hostplan.SETTINGS_DEFAULTS}, host)
-                decisions = _hostplan.decide(host, entry, facts=facts, settings=settings)
+                decisions = _hostplan.decide(host, entry, facts=facts, settings=settings, render_only=True)
             except PlanError as exc:
                 errors.extend(exc.errors)
                 continue

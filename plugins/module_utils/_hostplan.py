@@ -280,8 +280,12 @@ def _keys(host, facts, settings, paths, pinned_public_key):
             "pinned": bool(pinned_public_key)}
 
 
-def decide(host, entry, facts=None, settings=None, pinned_public_key=None, connection=None, ssh_connection=None):
+def decide(host, entry, facts=None, settings=None, pinned_public_key=None, connection=None, ssh_connection=None,
+           render_only=False):
     """Everything one host needs, and what of it differs from ``facts`` (None: rendering without the host).
+
+    ``render_only``: only what the rendered files depend on (render.yml with host facts), not the
+    packages, key pair and hardened posture a deployment also decides.
 
     :raises ValueError: naming the host and the variable.
     """
@@ -291,7 +295,7 @@ def decide(host, entry, facts=None, settings=None, pinned_public_key=None, conne
     out["firewall"] = _firewall(host, entry, facts, settings, paths)
     out["forwarding"] = _forwarding(entry, facts, settings, paths)
     out["basis"] = basis_lines(out)
-    if facts is None:
+    if facts is None or render_only:
         return out
     out["install"] = _install(entry, facts, settings)
     out["key_pair"] = _keys(host, facts, settings, paths, pinned_public_key)

@@ -186,3 +186,12 @@ def test_a_pinned_key_must_match_the_key_file():
     other = facts(public_keys={'/etc/wireguard/wg0.key': 'YmJiYmJiYmJiYmJiYmJiYmJiYmJiYmJiYmJiYmJiYmI='})
     with pytest.raises(ValueError, match='holds the key YmJi'):
         hp.decide('laptop', PLAN['laptop'], other, pinned_public_key=KEY)
+
+
+def test_render_only_leaves_deployment_decisions_out():
+    """render.yml with host facts: a hardened host renders without the SSH facts only a deployment has."""
+    settings = {'wireguard_firewall_harden': True}
+    d = hp.decide('vps', PLAN['vps'], facts(), settings=settings, connection='ssh', render_only=True)
+    assert d['firewall']['backend'] == 'nftables' and 'harden' not in d and 'install' not in d
+    with pytest.raises(ValueError, match='wireguard_firewall_ssh_sources'):
+        hp.decide('vps', PLAN['vps'], facts(), settings=settings, connection='ssh')
