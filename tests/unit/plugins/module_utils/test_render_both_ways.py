@@ -70,3 +70,38 @@ def test_review_copy_equals_what_the_roles_deploy(name, tmp_path):
             expected[os.path.basename(decisions['forwarding']['file'])] = decisions['forwarding']['content']
         written = {f: (out / host / f).read_text(encoding='utf-8') for f in os.listdir(out / host)}
         assert written == expected, host
+
+
+HOSTILE = {
+    'hook in a peer name': ('wireguard_external_peers: [{name: "phone\\nPostUp = touch /tmp/pwned", '
+                            'public_key: YWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWE=, address: 10.9.0.9}]',
+                            'wireguard: wireguard_external_peers'),
+    'peer smuggled in a zone id': ('wireguard_endpoint: "fe80::1%x\\n[Peer]\\nPublicKey = YWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWE="',
+                                   'a: wireguard_endpoint'),
+    'bidi override in DNS': ('wireguard_dns: ["10.9.0.1\\u202e"]', 'a: wireguard_dns'),
+    'path out of the folder': ('wireguard_interface: "../../x"', 'wireguard: wireguard_interface'),
+}
+
+
+@pytest.mark.parametrize('case', sorted(HOSTILE))
+def test_hostile_inventory_is_refused_before_any_file_is_written(case, tmp_path):
+    line, prefix = HOSTILE[case]
+    inventory = tmp_path / 'inventory'
+    (inventory / 'group_vars').mkdir(parents=True)
+    (inventory / 'group_vars' / 'wireguard.yml').write_text('wireguard_topology: full_tunnel\nwireguard_hub: a\n')
+    (inventory / 'hosts.yml').write_text(
+        'all:\n  children:\n    wireguard:\n      hosts:\n'
+        '        a: {wireguard_address: 10.9.0.1/24, wireguard_endpoint: 192.0.2.1}\n'
+        '        b: {wireguard_address: 10.9.0.2/24}\n')
+    target = 'group_vars/wireguard.yml' if prefix.startswith('wireguard:') else 'host_vars/a.yml'
+    (inventory / target).parent.mkdir(exist_ok=True)
+    with open(inventory / target, 'a', encoding='utf-8') as handle:
+        handle.write(line + '\n')
+    env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(REPO, 'ansible.cfg'), ANSIBLE_NOCOLOR='1')
+    out = tmp_path / 'render'
+    proc = subprocess.run([os.path.join(os.path.dirname(sys.executable), 'ansible-playbook'), '-i', str(inventory),
+                           os.path.join(REPO, 'playbooks', 'render.yml'), '-e', 'wireguard_render_dir=%s' % out],
+                          cwd=REPO, env=env, capture_output=True, text=True, timeout=300, check=False)
+    assert proc.returncode != 0
+    assert prefix in proc.stdout + proc.stderr, (proc.stdout + proc.stderr)[-2000:]
+    assert not out.exists() and not os.path.exists('/tmp/pwned')
