@@ -55,8 +55,10 @@ class ActionModule(ActionBase):
             result.update(failed=True, errors=exc.errors, msg=str(exc))
             return result
         paths, keys = _hostplan.facts_paths(entry['interface'], settings)
-        facts = self._execute_module(module_name=FACTS_MODULE, module_args={'paths': paths, 'private_keys': keys},
-                                     task_vars=task_vars)
+        files = _hostplan._paths.host_paths(entry['interface'], settings)
+        wireguard = {'interface': entry['interface'], 'path': files['conf'], 'private_key_path': files['private_key']}
+        facts = self._execute_module(module_name=FACTS_MODULE, task_vars=task_vars,
+                                     module_args={'paths': paths, 'private_keys': keys, 'wireguard': wireguard})
         if facts.get('failed'):
             result.update(failed=True, msg='%s: reading the host failed: %s' % (host, facts.get('msg')))
             return result

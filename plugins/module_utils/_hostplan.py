@@ -316,3 +316,18 @@ def roles_missing(decisions, role_names):
     )
     return ["netfleet.wireguard.%s (%s)" % (role, why % (", ".join(todo) if isinstance(todo, list) else todo))
             for role, todo, why in work if todo and role not in names]
+
+
+def apply_needed(decisions, content, key_pair_changed=False):
+    """Whether wireguard_apply has anything to do for ``content`` (the rendered text).
+
+    No when the host reported its interface in sync with a file that is ``content`` plus exactly one
+    PrivateKey line holding the key file's key, and the key pair did not change in this run. Hosts
+    with preshared keys always run it (only the host can compare those lines).
+    """
+    state = ((decisions or {}).get("facts") or {}).get("wireguard")
+    if key_pair_changed or not state or not state.get("in_sync") or not state.get("key_current"):
+        return True
+    if state.get("private_key_lines") != 1 or state.get("preshared_key_lines") != 0:
+        return True
+    return state.get("public_sha1") != sha1(content)

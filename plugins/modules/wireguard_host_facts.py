@@ -49,6 +49,24 @@ options:
     type: list
     elements: str
     default: []
+  wireguard:
+    description:
+      - A WireGuard interface to judge, read-only, the way M(netfleet.wireguard.wireguard_apply) would -
+        reported in RV(wireguard).
+    type: dict
+    suboptions:
+      interface:
+        description: Interface name.
+        type: str
+        required: true
+      path:
+        description: Its wg-quick file.
+        type: path
+        required: true
+      private_key_path:
+        description: Its private key file (read to compare, never returned).
+        type: path
+        required: true
 attributes:
   check_mode:
     support: full
@@ -155,19 +173,31 @@ key_problems:
   type: dict
   returned: always
   sample: {"/etc/wireguard/wg1.key": "missing"}
+wireguard:
+  description:
+    - For O(wireguard) - C(exists) (file and key readable), C(public_sha1) (SHA-1 of the file without its
+      C(PrivateKey)/C(PresharedKey) lines, equal to that of the text it was rendered from),
+      C(private_key_lines), C(preshared_key_lines), C(key_current) (the file's key is the key file's),
+      C(in_sync) (interface up and running exactly as the file says, routes and unit included - what
+      M(netfleet.wireguard.wireguard_apply) judges as nothing to do). Null without O(wireguard).
+  type: dict
+  returned: always
 """
 
 import glob
 import hashlib
 import os
+import re
 import stat
 
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.netfleet.wireguard.plugins.module_utils import _hostfacts as hf
+from ansible_collections.netfleet.wireguard.plugins.module_utils import _wghost as wghost
 from ansible_collections.netfleet.wireguard.plugins.module_utils import _wgtool as wgtool
 from ansible_collections.netfleet.wireguard.plugins.module_utils._wgkey import is_valid_key
 
+INTERFACE_RE = re.compile(r"[a-zA-Z0-9_=+.-]{1,15}")
 COMMANDS = ("wg", "wg-quick", "wireguard-go", "nft", "iptables", "ip6tables", "resolvconf",
             "systemctl", "modprobe", "ip")
 SYSCTLS = ("net.ipv4.ip_forward", "net.ipv6.conf.all.forwarding", "net.ipv4.conf.all.rp_filter",
@@ -297,6 +327,11 @@ def main():
             paths=dict(type="list", elements="path", default=[]),
             private_keys=dict(type="list", elements="path", default=[], no_log=False),
             sysctls=dict(type="list", elements="str", default=[]),
+            wireguard=dict(type="dict", options=dict(
+                interface=dict(type="str", required=True),
+                path=dict(type="path", required=True),
+                private_key_path=dict(type="path", required=True, no_log=False),
+            )),
         ),
         supports_check_mode=True,
     )
@@ -319,7 +354,14 @@ def main():
         files={path: _file_info(path, secret) for path in module.params["paths"]},
         public_keys=public_keys,
         key_problems=problems,
+        wireguard=_wireguard(module, module.params["wireguard"]),
     )
+
+
+def _wireguard(module, spec):
+    if not spec or not INTERFACE_RE.fullmatch(spec["interface"]):
+        return None
+    return wghost.sync_state(module, spec["interface"], spec["path"], spec["private_key_path"])
 
 
 if __name__ == "__main__":

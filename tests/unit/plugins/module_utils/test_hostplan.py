@@ -195,3 +195,22 @@ def test_render_only_leaves_deployment_decisions_out():
     assert d['firewall']['backend'] == 'nftables' and 'harden' not in d and 'install' not in d
     with pytest.raises(ValueError, match='wireguard_firewall_ssh_sources'):
         hp.decide('vps', PLAN['vps'], facts(), settings=settings, connection='ssh')
+
+
+IN_SYNC = {'exists': True, 'in_sync': True, 'key_current': True, 'private_key_lines': 1, 'preshared_key_lines': 0,
+           'public_sha1': hp.sha1('TEXT\n')}
+
+
+@pytest.mark.parametrize('state,content,key_changed,needed', [
+    (IN_SYNC, 'TEXT\n', False, False),
+    (IN_SYNC, 'OTHER\n', False, True),                                   # the rendered text changed
+    (IN_SYNC, 'TEXT\n', True, True),                                     # a new key pair in this run
+    (dict(IN_SYNC, in_sync=False), 'TEXT\n', False, True),               # running state drifted
+    (dict(IN_SYNC, key_current=False), 'TEXT\n', False, True),           # file holds another key
+    (dict(IN_SYNC, private_key_lines=2), 'TEXT\n', False, True),         # a second PrivateKey line
+    (dict(IN_SYNC, preshared_key_lines=1), 'TEXT\n', False, True),       # PSK lines: only the host can judge
+    (dict(IN_SYNC, exists=False, in_sync=False), 'TEXT\n', False, True),
+    (None, 'TEXT\n', False, True),                                       # facts without the interface report
+])
+def test_apply_needed_truth_table(state, content, key_changed, needed):
+    assert hp.apply_needed({'facts': {'wireguard': state}}, content, key_changed) is needed

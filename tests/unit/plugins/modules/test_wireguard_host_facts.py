@@ -95,3 +95,24 @@ def test_reports_the_host_as_the_roles_read_it(monkeypatch, capsys):
         assert result["sysctls"]["net.ipv4.ip_forward"] == handle.read().strip()
     assert set(result["firewall"]) == {"nft_tables", "iptables_chains"}
     assert all(t.split()[1].startswith("netfleet_") for t in result["firewall"]["nft_tables"])
+
+
+@needs_wg
+def test_wireguard_report_digest_and_no_secret(tmp_path, monkeypatch, capsys):
+    """The interface report: SHA-1 of the file without its secret lines, the counts of those lines, whether
+    the file holds the key file's key; an interface that does not run is not in sync. No key is returned."""
+    private = wg_genkey()
+    key = tmp_path / "wg9.key"
+    key.write_text(private + "\n")
+    rendered = "[Interface]\nAddress = 10.9.0.1/24\n\n# b\n[Peer]\nPublicKey = %s\nAllowedIPs = 10.9.0.2/32\n" % public_of(private)
+    conf = tmp_path / "wg9.conf"
+    conf.write_text(rendered.replace("[Interface]\n", "[Interface]\nPrivateKey = %s\n" % private))
+    spec = {"interface": "wg9", "path": str(conf), "private_key_path": str(key)}
+    result, raw = run(monkeypatch, capsys, wireguard=spec, _check=True)
+    report = result["wireguard"]
+    assert report["exists"] and report["key_current"] and not report["in_sync"]
+    assert report["public_sha1"] == hashlib.sha1(rendered.encode()).hexdigest()
+    assert (report["private_key_lines"], report["preshared_key_lines"]) == (1, 0)
+    assert private not in raw
+    missing = dict(spec, path=str(tmp_path / "nope.conf"))
+    assert run(monkeypatch, capsys, wireguard=missing, _check=True)[0]["wireguard"]["exists"] is False
