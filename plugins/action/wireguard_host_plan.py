@@ -13,7 +13,7 @@ from ansible.errors import AnsibleActionFail
 from ansible.module_utils.common.text.converters import to_native
 from ansible.plugins.action import ActionBase
 
-from ansible_collections.netfleet.wireguard.plugins.module_utils import _hostplan
+from ansible_collections.netfleet.wireguard.plugins.module_utils import _hostplan, _paths
 from ansible_collections.netfleet.wireguard.plugins.module_utils._validate import PlanError, parse_role_settings
 
 FACTS_MODULE = 'netfleet.wireguard.wireguard_host_facts'
@@ -55,7 +55,7 @@ class ActionModule(ActionBase):
             result.update(failed=True, errors=exc.errors, msg=str(exc))
             return result
         paths, keys = _hostplan.facts_paths(entry['interface'], settings)
-        files = _hostplan._paths.host_paths(entry['interface'], settings)
+        files = _paths.host_paths(entry['interface'], settings)
         wireguard = {'interface': entry['interface'], 'path': files['conf'], 'private_key_path': files['private_key']}
         facts = self._execute_module(module_name=FACTS_MODULE, task_vars=task_vars,
                                      module_args={'paths': paths, 'private_keys': keys, 'wireguard': wireguard})

@@ -84,7 +84,7 @@ EXAMPLES = r"""
 - name: Hook lines for this host
   ansible.builtin.set_fact:
     __hooks: >-
-      {{ __wireguard_plan[inventory_hostname]
+      {{ __wireguard_network.plan[inventory_hostname]
          | netfleet.wireguard.wireguard_hooks(backend='iptables', egress_interface='eth0',
                                              host=inventory_hostname) }}
 

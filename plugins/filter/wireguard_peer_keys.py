@@ -42,7 +42,7 @@ options:
 EXAMPLES = r"""
 - name: Peers with keys
   ansible.builtin.debug:
-    msg: "{{ __wireguard_plan[inventory_hostname].peers | netfleet.wireguard.wireguard_peer_keys(__wireguard_public_keys, inventory_hostname) }}"
+    msg: "{{ __wireguard_network.plan[inventory_hostname].peers | netfleet.wireguard.wireguard_peer_keys(__wireguard_registry.public_keys, inventory_hostname) }}"
 """
 
 RETURN = r"""

@@ -46,7 +46,7 @@ EXAMPLES = r"""
   ansible.builtin.set_fact:
     psk_decision: >-
       {{ {'hub': {'spoke': none}, 'spoke': {'hub': none}}
-         | netfleet.wireguard.wireguard_psk_decide(__wireguard_plan, ['hub', 'spoke']) }}
+         | netfleet.wireguard.wireguard_psk_decide(__wireguard_network.plan, ['hub', 'spoke']) }}
 # hosts.hub.send == ['spoke'], hosts.spoke.receive == ['hub'], notes: hub-spoke: new preshared key created on hub
 """
 

@@ -29,6 +29,8 @@ from __future__ import annotations
 
 import re
 
+from . import _paths
+
 try:
     import netaddr
 except ImportError:  # pragma: no cover - netaddr is a documented requirement
@@ -41,7 +43,6 @@ _IPT = {"ipv4": "iptables", "ipv6": "ip6tables"}
 _NFT_ADDR = {"ipv4": "ip", "ipv6": "ip6"}
 _FWD_FIELDS = ("family", "iif", "oif", "saddr", "daddr", "established")
 _ROUTING_BOOLS = ("forward_ipv4", "forward_ipv6", "relay", "forward_to_egress", "loose_rp_filter")
-DEFAULT_NFT_DIR = "/etc/wireguard"
 GUARD_TABLE = "netfleet_guard"
 
 
@@ -93,9 +94,9 @@ def iptables_chain(interface, kind):
     return "NETFLEET-%%i-%s" % kind
 
 
-def default_nft_path(interface, directory=DEFAULT_NFT_DIR):
+def default_nft_path(interface):
     check_ifname(interface, "interface")
-    return "%s/%s.nft" % (directory.rstrip("/") or "", interface)
+    return _paths.nft_rules(interface)
 
 
 # ------------------------------------------------------------------------------- the policy
@@ -381,7 +382,7 @@ def nft_ruleset(pol):
                       + ["\t%s" % r.replace(" masquerade", " counter masquerade") for r in nat]
                       + ["}"])
     header = ["Managed by Ansible (netfleet.wireguard.wireguard_firewall): forwarding and NAT for %s." % interface,
-              "Loaded by PostUp of /etc/wireguard/%s.conf, removed by its PostDown." % interface]
+              "Loaded by PostUp of %s, removed by its PostDown." % _paths.conf(interface)]
     return _replace_table(nft_table_name(interface), header, chains)
 
 

@@ -81,8 +81,3 @@ def render_conf(host, entry, public_keys=None, decisions=None, pending=(), stric
         out.append(hit[1])
     return '\n'.join(out) + '\n'
 
-
-def expected_hooks(decisions):
-    """What ``wireguard_apply`` must find in the text, and nothing else (defence in depth)."""
-    firewall = (decisions or {}).get('firewall') or {}
-    return {'post_up': list(firewall.get('post_up') or []), 'post_down': list(firewall.get('post_down') or [])}

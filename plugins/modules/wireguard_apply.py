@@ -56,7 +56,7 @@ options:
     description:
       - Full wg-quick configuration without C(PrivateKey) and without C(PresharedKey) lines (see
         O(private_key_path) and O(preshared_key_peers)).
-      - Usually rendered from the C(netfleet.wireguard.wireguard_interface) role's template.
+      - Usually rendered by the filter C(netfleet.wireguard.wireguard_conf), as the C(netfleet.wireguard.wireguard_interface) role does.
       - Not echoed back in the module invocation (use C(--diff) to see it, with secrets masked),
         so a key pasted here by mistake is not printed.
     type: str
@@ -158,17 +158,19 @@ EXAMPLES = r"""
 - name: Apply wg0, allowing exactly the hooks and peers the plan produced
   netfleet.wireguard.wireguard_apply:
     interface: wg0
-    content: "{{ lookup('ansible.builtin.template', 'wg.conf.j2') }}"
+    content: >-
+      {{ __wireguard_network.plan[inventory_hostname] | netfleet.wireguard.wireguard_conf(host=inventory_hostname,
+         public_keys=__wireguard_registry.public_keys, decisions=__wireguard_host, strict=true) }}
     expect:
-      post_up: "{{ hooks.post_up }}"
-      post_down: "{{ hooks.post_down }}"
+      post_up: "{{ __wireguard_host.firewall.post_up }}"
+      post_down: "{{ __wireguard_host.firewall.post_down }}"
       peers: "{{ peers | map(attribute='public_key') | list }}"
   register: wg_apply
 
 - name: Apply wg0 with a preshared key for one peer (/etc/wireguard/wg0.psk.d/hub.psk on the host)
   netfleet.wireguard.wireguard_apply:
     interface: wg0
-    content: "{{ lookup('ansible.builtin.template', 'wg.conf.j2') }}"
+    content: "{{ rendered_text }}"
     expect:
       peers: [hSDwCYkwp1R0i33ctD73Wg2/Og0mOBr066SpjqqbTmo=]
     preshared_key_peers:
