@@ -23,10 +23,12 @@ options:
     description: The rendered configuration (filter netfleet.wireguard.wireguard_conf).
     type: str
     required: true
-  key_pair_changed:
-    description: The key pair was created or replaced in this run.
-    type: bool
-    default: false
+  key_pair:
+    description:
+      - The result of this run's M(netfleet.wireguard.wireguard_keypair) task (C(__wireguard_keypair)); when it
+        changed the key, the module call is needed.
+    type: dict
+    default: {}
 """
 
 EXAMPLES = r"""
@@ -46,8 +48,8 @@ _value:
 from ansible_collections.netfleet.wireguard.plugins.module_utils._hostplan import apply_needed
 
 
-def wireguard_apply_needed(decisions, content, key_pair_changed=False):
-    return apply_needed(decisions, content, bool(key_pair_changed))
+def wireguard_apply_needed(decisions, content, key_pair=None):
+    return apply_needed(decisions, content, bool((key_pair or {}).get('changed')))
 
 
 class FilterModule:

@@ -42,7 +42,9 @@ options:
 EXAMPLES = r"""
 - name: Peers with keys
   ansible.builtin.debug:
-    msg: "{{ __wireguard_network.plan[inventory_hostname].peers | netfleet.wireguard.wireguard_peer_keys(__wireguard_registry.public_keys, inventory_hostname) }}"
+    msg: >-
+      {{ __wireguard_network.plan[inventory_hostname].peers
+         | netfleet.wireguard.wireguard_peer_keys(__wireguard_registry.public_keys, inventory_hostname) }}
 """
 
 RETURN = r"""
