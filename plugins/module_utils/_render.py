@@ -80,4 +80,3 @@ def render_conf(host, entry, public_keys=None, decisions=None, pending=(), stric
             hit = cache[id(peer)] = (peer, _peer_block(host, peer, public_keys, pending, strict))
         out.append(hit[1])
     return '\n'.join(out) + '\n'
-
