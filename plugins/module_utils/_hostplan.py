@@ -291,7 +291,8 @@ def decide(host, entry, facts=None, settings=None, pinned_public_key=None, conne
     """
     settings = settings_with_defaults(settings)
     paths = _paths.host_paths(entry["interface"], settings)
-    out = {"host": host, "interface": entry["interface"], "paths": paths, "with_facts": facts is not None}
+    out = {"host": host, "interface": entry["interface"], "paths": paths, "with_facts": facts is not None,
+           "preshared_keys": any(peer.get("preshared_key") for peer in entry.get("peers") or [])}
     out["firewall"] = _firewall(host, entry, facts, settings, paths)
     out["forwarding"] = _forwarding(entry, facts, settings, paths)
     out["basis"] = basis_lines(out)
@@ -326,7 +327,9 @@ def apply_needed(decisions, content, key_pair_changed=False):
     with preshared keys always run it (only the host can compare those lines).
     """
     state = ((decisions or {}).get("facts") or {}).get("wireguard")
-    if key_pair_changed or not state or not state.get("in_sync") or not state.get("key_current"):
+    if (decisions or {}).get("preshared_keys", True) or key_pair_changed:
+        return True
+    if not state or not state.get("in_sync") or not state.get("key_current"):
         return True
     if state.get("private_key_lines") != 1 or state.get("preshared_key_lines") != 0:
         return True

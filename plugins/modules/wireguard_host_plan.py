@@ -91,6 +91,10 @@ install:
   description: C(missing) packages, C(os_family), C(pkg_mgr).
   returned: success
   type: dict
+preshared_keys:
+  description: Whether a peer of this host uses a preshared key (then the interface role always calls wireguard_apply).
+  returned: success
+  type: bool
 key_pair:
   description: C(path) of the private key file, its C(public_key) (never the key), whether to C(create) it.
   returned: success

@@ -213,4 +213,12 @@ IN_SYNC = {'exists': True, 'in_sync': True, 'key_current': True, 'private_key_li
     (None, 'TEXT\n', False, True),                                       # facts without the interface report
 ])
 def test_apply_needed_truth_table(state, content, key_changed, needed):
-    assert hp.apply_needed({'facts': {'wireguard': state}}, content, key_changed) is needed
+    assert hp.apply_needed({'facts': {'wireguard': state}, 'preshared_keys': False}, content, key_changed) is needed
+
+
+def test_apply_always_needed_when_the_plan_wants_preshared_keys():
+    """Turning preshared keys on leaves the rendered text as it was (the lines are inserted on the host):
+    only wireguard_apply can put them in, so it always runs for such hosts."""
+    assert hp.apply_needed({'facts': {'wireguard': IN_SYNC}, 'preshared_keys': True}, 'TEXT\n') is True
+    d = hp.decide('vps', build_plan(dict(NET, vps=dict(NET['vps'], wireguard_preshared_keys=True)))['vps'], facts())
+    assert d['preshared_keys'] is True and hp.decide('vps', PLAN['vps'], facts())['preshared_keys'] is False
