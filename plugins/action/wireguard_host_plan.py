@@ -13,7 +13,7 @@ from ansible.errors import AnsibleActionFail
 from ansible.module_utils.common.text.converters import to_native
 from ansible.plugins.action import ActionBase
 
-from ansible_collections.netfleet.wireguard.plugins.module_utils import _hostplan, _paths
+from ansible_collections.netfleet.wireguard.plugins.module_utils import _hostplan
 from ansible_collections.netfleet.wireguard.plugins.module_utils._validate import PlanError, parse_role_settings
 
 FACTS_MODULE = 'netfleet.wireguard.wireguard_host_facts'
@@ -54,17 +54,14 @@ class ActionModule(ActionBase):
         except PlanError as exc:
             result.update(failed=True, errors=exc.errors, msg=str(exc))
             return result
-        paths, keys = _hostplan.facts_paths(entry['interface'], settings)
-        files = _paths.host_paths(entry['interface'], settings)
-        wireguard = {'interface': entry['interface'], 'path': files['conf'], 'private_key_path': files['private_key']}
         facts = self._execute_module(module_name=FACTS_MODULE, task_vars=task_vars,
-                                     module_args={'paths': paths, 'private_keys': keys, 'wireguard': wireguard})
+                                     module_args=_hostplan.facts_module_args(entry['interface'], settings))
         if facts.get('failed'):
             result.update(failed=True, msg='%s: reading the host failed: %s' % (host, facts.get('msg')))
             return result
         for key in ('invocation', '_ansible_no_log', 'changed'):
             facts.pop(key, None)
-        ssh = self._ssh_connection() if _truthy(settings.get('wireguard_firewall_harden')) else None
+        ssh = self._ssh_connection() if settings['wireguard_firewall_harden'] else None
         connection = self._templar.template(task_vars.get('ansible_connection')) or self._play_context.connection
         try:
             decisions = _hostplan.decide(host, entry, facts, settings,
@@ -77,7 +74,3 @@ class ActionModule(ActionBase):
         result['facts'] = facts
         result['changed'] = False
         return result
-
-
-def _truthy(value):
-    return value is True or str(value).lower() in ('true', 'yes', 'on', '1')

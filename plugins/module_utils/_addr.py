@@ -16,10 +16,11 @@ from __future__ import annotations
 import ipaddress
 import re
 
+from ._paths import valid_interface
+
 from ._wgkey import decode_key
 
 # Every pattern here is used with fullmatch: '$' also matches before a trailing newline.
-INTERFACE_NAME_RE = re.compile(r'[a-zA-Z0-9_=+.-]{1,15}')
 _HOSTNAME_LABEL_RE = re.compile(r'(?!-)[a-zA-Z0-9-]{1,63}(?<!-)')
 # what an endpoint may consist of at all: a name, an IPv4 address or [IPv6], and :port
 _ENDPOINT_CHARS_RE = re.compile(r'[A-Za-z0-9.:\[\]-]+')
@@ -257,7 +258,7 @@ def parse_public_key(value):
 
 def validate_interface_name(value):
     """Linux interface name: 1-15 of a-z A-Z 0-9 _ = + . -, and neither ``.`` nor ``..`` (a path)."""
-    if not isinstance(value, str) or not INTERFACE_NAME_RE.fullmatch(value) or value in ('.', '..'):
+    if not valid_interface(value):
         raise ValueError('%r is not a valid interface name (1-15 characters of a-z A-Z 0-9 _ = + . -, '
                          'not "." or "..")' % (value,))
     return value

@@ -27,7 +27,6 @@ ways) and ``masquerade`` (source NAT entries).
 """
 from __future__ import annotations
 
-import re
 
 from . import _paths
 
@@ -38,7 +37,6 @@ except ImportError:  # pragma: no cover - netaddr is a documented requirement
 
 BACKENDS = ("iptables", "nftables")
 FAMILIES = ("ipv4", "ipv6")
-IFNAME_RE = re.compile(r"[a-zA-Z0-9_=+.-]{1,15}")   # fullmatch: "$" would accept a trailing newline
 _IPT = {"ipv4": "iptables", "ipv6": "ip6tables"}
 _NFT_ADDR = {"ipv4": "ip", "ipv6": "ip6"}
 _FWD_FIELDS = ("family", "iif", "oif", "saddr", "daddr", "established")
@@ -55,7 +53,7 @@ def _need_netaddr():
 
 def check_ifname(name, what):
     """Return ``name`` when it is a usable interface name, else raise ValueError naming ``what``."""
-    if not isinstance(name, str) or not IFNAME_RE.fullmatch(name) or name in (".", ".."):
+    if not _paths.valid_interface(name):
         raise ValueError("%s: %r is not a valid interface name (1-15 of a-z A-Z 0-9 _ = + . -)"
                          % (what, name))
     return name

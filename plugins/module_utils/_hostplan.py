@@ -15,6 +15,7 @@ and the result says so; the renderer writes those assumptions into the file's he
 from __future__ import annotations
 
 import hashlib
+import posixpath
 
 from . import _hooks, _paths
 from ._variables import VARIABLES
@@ -65,13 +66,19 @@ def settings_with_defaults(settings):
     return merged
 
 
-def facts_paths(interface, settings):
-    """Files the host facts must report for ``decide`` (checksums, existence)."""
+def _parent(path):
+    return posixpath.dirname(path) or "/"
+
+
+def facts_module_args(interface, settings):
+    """Arguments of the one wireguard_host_facts call ``decide`` needs: the files it compares (checksums,
+    existence), the private key whose public key it reads, and the interface it judges."""
     paths = _paths.host_paths(interface, settings)
     wanted = [paths["private_key"], paths["nft_rules"], paths["sysctl_file"], paths["guard_ruleset"],
-              paths["guard_unit"], paths["guard_enabled_link"]]
-    wanted += [p.rsplit("/", 1)[0] or "/" for p in (paths["nft_rules"], paths["guard_ruleset"])]
-    return sorted(set(wanted)), [paths["private_key"]]
+              paths["guard_unit"], paths["guard_enabled_link"], _parent(paths["nft_rules"]),
+              _parent(paths["guard_ruleset"])]
+    return {"paths": sorted(set(wanted)), "private_keys": [paths["private_key"]],
+            "wireguard": {"interface": interface, "path": paths["conf"], "private_key_path": paths["private_key"]}}
 
 
 # ------------------------------------------------------------------------------ firewall basis
@@ -145,7 +152,7 @@ def _firewall(host, entry, facts, settings, paths):
     if hooks["nft_ruleset"] is not None:
         fw["write_nft"] = file_differs(files.get(paths["nft_rules"]), hooks["nft_ruleset"], "0600")
         fw["reload_nft"] = fw["write_nft"] and ("inet " + hooks["nft_table"]) in loaded
-        fw["nft_dir_missing"] = not _exists(facts, paths["nft_rules"].rsplit("/", 1)[0] or "/")
+        fw["nft_dir_missing"] = not _exists(facts, _parent(paths["nft_rules"]))
     else:
         fw["remove_nft"] = _exists(facts, paths["nft_rules"])
     fw["cleanup"] = [snippet for snippet, obj in zip(hooks["cleanup"], hooks["cleanup_objects"]) if obj in loaded]
@@ -188,7 +195,7 @@ def guard_unit(nft_bin, ruleset_path):
 def _harden(host, entry, facts, settings, paths, fw, connection, ssh_connection):
     """The hardened posture (seed 003) or its removal; None when neither applies."""
     loaded = "inet %s" % _hooks.GUARD_TABLE in ((facts.get("firewall") or {}).get("nft_tables") or [])
-    nft_bin = (facts.get("commands") or {}).get("nft") or "/usr/sbin/nft"
+    nft_bin = fw["nft_bin"]
     if not settings["wireguard_firewall_harden"]:
         present = [p for p in (paths["guard_unit"], paths["guard_ruleset"]) if _exists(facts, p)]
         if not present and not loaded:
@@ -217,7 +224,7 @@ def _harden(host, entry, facts, settings, paths, fw, connection, ssh_connection)
     write_unit = file_differs(files.get(paths["guard_unit"]), unit, "0644")
     return {"state": "present", "ruleset": ruleset, "unit": unit, "nft_bin": nft_bin,
             "write_ruleset": write_ruleset, "write_unit": write_unit, "table_loaded": loaded,
-            "dir_missing": not _exists(facts, paths["guard_ruleset"].rsplit("/", 1)[0] or "/"),
+            "dir_missing": not _exists(facts, _parent(paths["guard_ruleset"])),
             "load": write_ruleset or write_unit or not loaded,
             "enable": write_unit or not _exists(facts, paths["guard_enabled_link"])}
 
@@ -252,13 +259,12 @@ def _forwarding(entry, facts, settings, paths):
     return out
 
 
-def _install(entry, facts, settings):
+def _install(entry, facts, settings, psk):
     family = PACKAGES.get(facts.get("os_family")) or FALLBACK_PACKAGES
     mode = str(settings["wireguard_install_userspace"]).lower()
     userspace = mode in ("true", "yes") or (mode == "auto" and not facts.get("kernel_wireguard"))
     resolvconf = bool(settings["wireguard_install_resolvconf"] and entry.get("dns")
                       and not (facts.get("commands") or {}).get("resolvconf"))
-    psk = any(peer.get("preshared_key") for peer in entry.get("peers") or [])
     wanted = family["base"] + (family["userspace"] if userspace else []) + (family["resolvconf"] if resolvconf else [])
     wanted += (family["cryptography"] if psk else []) + list(settings["wireguard_install_extra_packages"])
     installed = set(facts.get("packages") or [])
@@ -298,7 +304,7 @@ def decide(host, entry, facts=None, settings=None, pinned_public_key=None, conne
     out["basis"] = basis_lines(out)
     if facts is None or render_only:
         return out
-    out["install"] = _install(entry, facts, settings)
+    out["install"] = _install(entry, facts, settings, out["preshared_keys"])
     out["key_pair"] = _keys(host, facts, settings, paths, pinned_public_key)
     out["harden"] = _harden(host, entry, facts, settings, paths, out["firewall"], connection, ssh_connection)
     return out

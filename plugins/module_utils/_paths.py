@@ -21,11 +21,18 @@ GUARD_ENABLED_LINK = "/etc/systemd/system/sysinit.target.wants/" + GUARD_UNIT_NA
 # /run, not the world-writable /run/lock, where any local user could take the lock first
 LOCK_DIR = "/run"
 
-_INTERFACE_RE = re.compile(r"[a-zA-Z0-9_=+.-]{1,15}")
+# the one rule for interface names (Linux IFNAMSIZ, wg-quick's file name); always fullmatch, never
+# ^...$ with match (that accepts a trailing newline)
+INTERFACE_RE = re.compile(r"[a-zA-Z0-9_=+.-]{1,15}")
+
+
+def valid_interface(name):
+    """True for a usable interface name: 1-15 of a-z A-Z 0-9 _ = + . - and not . or .."""
+    return isinstance(name, str) and INTERFACE_RE.fullmatch(name) is not None and name not in (".", "..")
 
 
 def _interface(name):
-    if not isinstance(name, str) or not _INTERFACE_RE.fullmatch(name) or name in (".", ".."):
+    if not valid_interface(name):
         raise ValueError("%r is not a valid interface name" % (name,))
     return name
 

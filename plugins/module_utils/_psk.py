@@ -43,7 +43,7 @@ _NONCE = bytes(12)
 CRYPTOGRAPHY_MISSING = ("python3-cryptography is needed on hosts that use preshared keys; "
                         "netfleet.wireguard.wireguard_install installs it")
 # inventory names as file names: no path separator, no leading dot, nothing a shell or ls mangles
-_NAME_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.:@+=-]{0,199}$")
+_NAME_RE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.:@+=-]{0,199}")
 
 
 # ----------------------------------------------------------------------------- keys and files
@@ -74,7 +74,7 @@ def fingerprint(psk: str | bytes) -> str:
 
 def check_name(name: object) -> str:
     """A peer (inventory) name that is safe as a file name, else ValueError."""
-    if not isinstance(name, str) or not _NAME_RE.match(name):
+    if not isinstance(name, str) or not _NAME_RE.fullmatch(name):
         raise ValueError("peer name %r cannot be used as a preshared key file name (letters, digits "
                          "and _.:@+=- only, not starting with '.' or '-', at most 200 characters)" % (name,))
     return name
@@ -90,7 +90,7 @@ def peer_of(file: str) -> str | None:
     if not file.endswith(SUFFIX):
         return None
     name = file[:-len(SUFFIX)]
-    return name if _NAME_RE.match(name) else None
+    return name if _NAME_RE.fullmatch(name) else None
 
 
 # ----------------------------------------------------------------------------- sealing

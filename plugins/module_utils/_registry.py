@@ -20,6 +20,7 @@ try:
 except ImportError:  # module_utils may be imported where PyYAML is absent; the registry is controller-only
     yaml = None
 
+from ._paths import valid_interface
 from ._secretfile import lock_file, write_file
 from ._wgkey import is_valid_key
 
@@ -27,10 +28,9 @@ HEADER = (
     "# WireGuard PUBLIC keys of the hosts, written by netfleet.wireguard.wireguard_keys.\n"
     "# Public keys only (no secrets): safe to commit. Layout: <interface>: {<host>: <public key>}\n"
 )
-INTERFACE_RE = re.compile(r"^[a-zA-Z0-9_=+.-]{1,15}$")
 # inventory names as they appear in practice (hostnames, FQDNs, short aliases); nothing YAML or
 # a shell could read as syntax, no path separators
-HOST_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,252}$")
+HOST_RE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,252}")
 
 
 def lock_path(path):
@@ -62,12 +62,12 @@ def _need_yaml():
 
 def validate(interface, keys):
     """ValueError naming the first bad interface name, host name or key (keys are public)."""
-    if not isinstance(interface, str) or not INTERFACE_RE.match(interface):
+    if not valid_interface(interface):
         raise ValueError("interface %r is not a valid interface name" % (interface,))
     if not isinstance(keys, dict):
         raise ValueError("keys must map host -> public key")
     for host, key in keys.items():
-        if not isinstance(host, str) or not HOST_RE.match(host):
+        if not isinstance(host, str) or not HOST_RE.fullmatch(host):
             raise ValueError("host name %r cannot be recorded in the registry" % (host,))
         if not is_valid_key(key):
             raise ValueError("%s: %r is not a valid WireGuard public key" % (host, key))

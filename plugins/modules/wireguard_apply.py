@@ -256,7 +256,6 @@ preshared_keys:
 """
 
 import os
-import re
 import unicodedata
 
 from ansible.module_utils.basic import AnsibleModule
@@ -272,7 +271,6 @@ from ansible_collections.netfleet.wireguard.plugins.module_utils._wgkey import d
 _PENDING_PSK = encode_key(b"\x01" * 32)
 # stands in for a private key that the keys role creates on the first real run (check mode only)
 PREVIEW_PRIVATE_KEY = encode_key(b"\x02" * 32)
-INTERFACE_RE = re.compile(r"^[a-zA-Z0-9_=+.-]{1,15}$")
 # wg-quick runs these as root through bash: only the lines the plan produced may be there
 _HOOKS = (("PreUp", None), ("PostUp", "post_up"), ("PreDown", None), ("PostDown", "post_down"))
 # settings the plan never writes; each changes routing or persistence behind the module's back
@@ -585,7 +583,7 @@ def main():
     path = p["path"] or paths.conf(interface)
     result = dict(changed=False, action="none", reasons=[], path=path, public_key=None, preshared_keys=[],
                   peers=dict(added=[], removed=[], updated=[]), routes=dict(added=[], removed=[]))
-    if not INTERFACE_RE.match(interface):
+    if not paths.valid_interface(interface):
         module.fail_json(msg="interface %r is not a valid interface name" % interface, **result)
 
     desired = check_content(module, p["content"], p["expect"] or {}, interface, result)

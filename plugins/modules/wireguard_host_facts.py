@@ -187,17 +187,16 @@ wireguard:
 import glob
 import hashlib
 import os
-import re
 import stat
 
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.netfleet.wireguard.plugins.module_utils import _hostfacts as hf
+from ansible_collections.netfleet.wireguard.plugins.module_utils import _paths as paths
 from ansible_collections.netfleet.wireguard.plugins.module_utils import _wghost as wghost
 from ansible_collections.netfleet.wireguard.plugins.module_utils import _wgtool as wgtool
 from ansible_collections.netfleet.wireguard.plugins.module_utils._wgkey import is_valid_key
 
-INTERFACE_RE = re.compile(r"[a-zA-Z0-9_=+.-]{1,15}")
 COMMANDS = ("wg", "wg-quick", "wireguard-go", "nft", "iptables", "ip6tables", "resolvconf",
             "systemctl", "modprobe", "ip")
 SYSCTLS = ("net.ipv4.ip_forward", "net.ipv6.conf.all.forwarding", "net.ipv4.conf.all.rp_filter",
@@ -359,7 +358,7 @@ def main():
 
 
 def _wireguard(module, spec):
-    if not spec or not INTERFACE_RE.fullmatch(spec["interface"]):
+    if not spec or not paths.valid_interface(spec["interface"]):
         return None
     return wghost.sync_state(module, spec["interface"], spec["path"], spec["private_key_path"])
 

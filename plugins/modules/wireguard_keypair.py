@@ -101,15 +101,12 @@ path:
 """
 
 import os
-import re
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.netfleet.wireguard.plugins.module_utils import _paths as paths
 from ansible_collections.netfleet.wireguard.plugins.module_utils._secretfile import write_secret
 from ansible_collections.netfleet.wireguard.plugins.module_utils import _wgtool as wgtool
 from ansible_collections.netfleet.wireguard.plugins.module_utils._wgkey import decode_key, encode_key
-
-_IFNAME = re.compile(r"^[a-zA-Z0-9_=+.-]{1,15}$")
 
 
 def _write_key(module, wg, path, owner, group):
@@ -136,7 +133,7 @@ def main():
         supports_check_mode=True,
     )
     interface = module.params["interface"]
-    if not _IFNAME.match(interface):
+    if not paths.valid_interface(interface):
         module.fail_json(msg="interface %r is not a valid interface name" % interface)
     path = paths.private_key(interface, module.params["path"])
     owner, group = module.params["owner"], module.params["group"]

@@ -203,7 +203,6 @@ sealed:
 import grp
 import os
 import pwd
-import re
 import stat
 
 from ansible.module_utils.basic import AnsibleModule
@@ -211,8 +210,6 @@ from ansible_collections.netfleet.wireguard.plugins.module_utils import _paths a
 from ansible_collections.netfleet.wireguard.plugins.module_utils import _psk as psk
 from ansible_collections.netfleet.wireguard.plugins.module_utils._secretfile import write_secret
 from ansible_collections.netfleet.wireguard.plugins.module_utils._wgkey import is_valid_key
-
-_IFNAME = re.compile(r"^[a-zA-Z0-9_=+.-]{1,15}$")
 
 
 def _read(path):
@@ -282,7 +279,7 @@ def main():
     p = module.params
     check = module.check_mode
     interface = p["interface"]
-    if not _IFNAME.match(interface):
+    if not paths.valid_interface(interface):
         module.fail_json(msg="interface %r is not a valid interface name" % interface)
     directory = paths.preshared_key_dir(interface, p["path"])
     key_path = paths.private_key(interface, p["private_key_path"])

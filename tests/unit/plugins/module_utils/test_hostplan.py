@@ -174,8 +174,10 @@ def test_paths_are_built_in_one_place_and_follow_the_settings():
     d = hp.decide('vps', PLAN['vps'], facts(), settings=moved)
     assert d['paths']['private_key'] == '/srv/wg/k' and d['key_pair']['path'] == '/srv/wg/k'
     assert d['firewall']['post_up'] == ['nft -f /srv/wg/rules.nft']
-    paths, keys = hp.facts_paths('wg0', hp.settings_with_defaults({'wireguard_firewall_nft_path': '/srv/wg/rules.nft'}))
-    assert '/srv/wg/rules.nft' in paths and '/srv/wg' in paths and keys == ['/etc/wireguard/wg0.key']
+    args = hp.facts_module_args('wg0', hp.settings_with_defaults({'wireguard_firewall_nft_path': '/srv/wg/rules.nft'}))
+    assert '/srv/wg/rules.nft' in args['paths'] and '/srv/wg' in args['paths']
+    assert args['private_keys'] == ['/etc/wireguard/wg0.key']
+    assert args['wireguard'] == {'interface': 'wg0', 'path': '/etc/wireguard/wg0.conf', 'private_key_path': '/etc/wireguard/wg0.key'}
 
 
 def test_a_pinned_key_must_match_the_key_file():
@@ -222,3 +224,4 @@ def test_apply_always_needed_when_the_plan_wants_preshared_keys():
     assert hp.apply_needed({'facts': {'wireguard': IN_SYNC}, 'preshared_keys': True}, 'TEXT\n') is True
     d = hp.decide('vps', build_plan(dict(NET, vps=dict(NET['vps'], wireguard_preshared_keys=True)))['vps'], facts())
     assert d['preshared_keys'] is True and hp.decide('vps', PLAN['vps'], facts())['preshared_keys'] is False
+    assert d['install']['missing'] == ['python3-cryptography']      # sealing preshared keys needs it on the host

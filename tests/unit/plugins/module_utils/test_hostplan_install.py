@@ -33,8 +33,8 @@ def test_family_selects_its_packages(os_release, family, userspace):
     found = hf.os_family(hf.parse_os_release(os_release))[0]
     assert found == family
     settings = hp.settings_with_defaults({})
-    assert hp._install(ENTRY, facts(found, kernel=True), settings)['missing'] == ['wireguard-tools']
-    assert hp._install(ENTRY, facts(found, kernel=False), settings)['missing'] == ['wireguard-tools'] + userspace
+    assert hp._install(ENTRY, facts(found, kernel=True), settings, False)['missing'] == ['wireguard-tools']
+    assert hp._install(ENTRY, facts(found, kernel=False), settings, False)['missing'] == ['wireguard-tools'] + userspace
 
 
 @pytest.mark.parametrize('installed,kernel,dns,resolvconf,psk,missing', [
@@ -47,7 +47,7 @@ def test_family_selects_its_packages(os_release, family, userspace):
 ])
 def test_debian_missing_packages(installed, kernel, dns, resolvconf, psk, missing):
     entry = dict(ENTRY, dns=dns, peers=[{'name': 'b', 'preshared_key': psk}])
-    got = hp._install(entry, facts('Debian', installed, kernel, resolvconf), hp.settings_with_defaults({}))
+    got = hp._install(entry, facts('Debian', installed, kernel, resolvconf), hp.settings_with_defaults({}), psk)
     assert got['missing'] == missing
 
 
@@ -57,7 +57,7 @@ def test_debian_missing_packages(installed, kernel, dns, resolvconf, psk, missin
 ])
 def test_userspace_setting(mode, kernel, expected):
     settings = hp.settings_with_defaults({'wireguard_install_userspace': mode})
-    assert hp._install(ENTRY, facts('Debian', ['wireguard-tools'], kernel), settings)['missing'] == expected
+    assert hp._install(ENTRY, facts('Debian', ['wireguard-tools'], kernel), settings, False)['missing'] == expected
 
 
 def test_every_family_with_packages_is_recognised():
