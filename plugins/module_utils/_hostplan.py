@@ -136,7 +136,8 @@ def _firewall(host, entry, facts, settings, paths):
     fw = {"backend": backend, "backend_source": backend_source, "egress": egress, "egress_source": egress_source,
           "post_up": hooks["post_up"], "post_down": hooks["post_down"], "nft_path": paths["nft_rules"],
           "nft_ruleset": hooks["nft_ruleset"], "nft_table": hooks["nft_table"], "package": [],
-          "write_nft": False, "reload_nft": False, "remove_nft": False, "cleanup": [], "nft_bin": "/usr/sbin/nft"}
+          "write_nft": False, "reload_nft": False, "remove_nft": False, "cleanup": [], "nft_bin": "/usr/sbin/nft",
+          "pending": False}
     if facts is None:
         return fw
     fw["nft_bin"] = (facts.get("commands") or {}).get("nft") or fw["nft_bin"]
@@ -156,6 +157,7 @@ def _firewall(host, entry, facts, settings, paths):
     else:
         fw["remove_nft"] = _exists(facts, paths["nft_rules"])
     fw["cleanup"] = [snippet for snippet, obj in zip(hooks["cleanup"], hooks["cleanup_objects"]) if obj in loaded]
+    fw["pending"] = bool(fw["package"] or fw["write_nft"] or fw["remove_nft"] or fw["cleanup"])
     return fw
 
 
@@ -201,7 +203,7 @@ def _harden(host, entry, facts, settings, paths, fw, connection, ssh_connection)
         if not present and not loaded:
             return None
         return {"state": "absent", "remove_files": present, "unit_present": _exists(facts, paths["guard_unit"]),
-                "table_loaded": loaded, "nft_bin": nft_bin}
+                "table_loaded": loaded, "nft_bin": nft_bin, "pending": True}
     client, server_port = _ssh(ssh_connection)
     sources = list(settings["wireguard_firewall_ssh_sources"]) + ([client] if client else [])
     over_ssh = client is not None or (connection or "ssh") in SSH_CONNECTIONS
@@ -222,11 +224,12 @@ def _harden(host, entry, facts, settings, paths, fw, connection, ssh_connection)
     files = facts.get("files") or {}
     write_ruleset = file_differs(files.get(paths["guard_ruleset"]), ruleset, "0600")
     write_unit = file_differs(files.get(paths["guard_unit"]), unit, "0644")
+    load = write_ruleset or write_unit or not loaded
+    enable = write_unit or not _exists(facts, paths["guard_enabled_link"])
     return {"state": "present", "ruleset": ruleset, "unit": unit, "nft_bin": nft_bin,
             "write_ruleset": write_ruleset, "write_unit": write_unit, "table_loaded": loaded,
             "dir_missing": not _exists(facts, _parent(paths["guard_ruleset"])),
-            "load": write_ruleset or write_unit or not loaded,
-            "enable": write_unit or not _exists(facts, paths["guard_enabled_link"])}
+            "load": load, "enable": enable, "pending": load or enable}
 
 
 def _forwarding(entry, facts, settings, paths):
@@ -247,7 +250,7 @@ def _forwarding(entry, facts, settings, paths):
         sysctls += [("net.ipv4.conf.all.rp_filter", "2"), ("net.ipv4.conf.default.rp_filter", "2")]
     content = SYSCTL_HEADER + "".join("%s = %s\n" % item for item in sysctls) if sysctls else None
     out = {"sysctls": [list(item) for item in sysctls], "file": paths["sysctl_file"], "content": content,
-           "write_file": False, "remove_file": False, "apply": []}
+           "write_file": False, "remove_file": False, "apply": [], "pending": False}
     if facts is None:
         return out
     if content is None:
@@ -256,6 +259,7 @@ def _forwarding(entry, facts, settings, paths):
         out["write_file"] = file_differs((facts.get("files") or {}).get(paths["sysctl_file"]), content, "0644")
     running = facts.get("sysctls") or {}
     out["apply"] = ["%s=%s" % (key, value) for key, value in sysctls if running.get(key) != value]
+    out["pending"] = bool(out["write_file"] or out["remove_file"] or out["apply"])
     return out
 
 
@@ -314,15 +318,14 @@ def roles_missing(decisions, role_names):
     """Roles whose part of this host is still undone but that are not in the play: the interface role
     fails naming them instead of bringing up an interface that silently does less."""
     names = {name.rsplit(".", 1)[-1] for name in role_names or []}
+    install, forwarding, firewall = decisions["install"], decisions["forwarding"], decisions["firewall"]
     work = (
-        ("wireguard_install", decisions["install"]["missing"], "packages missing: %s"),
-        ("wireguard_forwarding", decisions["forwarding"]["write_file"] or decisions["forwarding"]["apply"],
-         "kernel settings not applied: %s"),
-        ("wireguard_firewall", decisions["firewall"]["package"] or decisions["firewall"]["write_nft"]
-         or decisions["firewall"]["cleanup"], "firewall rules not in place: %s"),
+        ("wireguard_install", install["missing"], "packages missing: %s" % ", ".join(install["missing"])),
+        ("wireguard_forwarding", forwarding["pending"],
+         "kernel settings not in place: %s" % ", ".join("%s=%s" % tuple(item) for item in forwarding["sysctls"])),
+        ("wireguard_firewall", firewall["pending"], "%s rules not in place" % firewall["backend"]),
     )
-    return ["netfleet.wireguard.%s (%s)" % (role, why % (", ".join(todo) if isinstance(todo, list) else todo))
-            for role, todo, why in work if todo and role not in names]
+    return ["netfleet.wireguard.%s (%s)" % (role, why) for role, pending, why in work if pending and role not in names]
 
 
 def apply_needed(decisions, content, key_pair_changed=False):

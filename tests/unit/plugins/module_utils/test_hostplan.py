@@ -72,9 +72,10 @@ def test_hub_without_default_route_fails_naming_host_and_variable():
 def test_nft_file_written_only_when_it_differs_and_reloaded_only_when_loaded():
     d = hp.decide('vps', PLAN['vps'], facts())
     fw = d['firewall']
-    assert fw['write_nft'] and not fw['reload_nft'] and fw['nft_dir_missing']
+    assert fw['write_nft'] and not fw['reload_nft'] and fw['nft_dir_missing'] and fw['pending']
     same = with_files({fw['nft_path']: present(fw['nft_ruleset'], '0600'), '/etc/wireguard': {'exists': True}})
-    assert not hp.decide('vps', PLAN['vps'], same)['firewall']['write_nft']
+    fw_same = hp.decide('vps', PLAN['vps'], same)['firewall']
+    assert not fw_same['write_nft'] and not fw_same['pending']
     wrong_mode = with_files({fw['nft_path']: present(fw['nft_ruleset'], '0644')})
     wrong_mode['firewall'] = {'nft_tables': ['inet netfleet_wg_wg0'], 'iptables_chains': []}
     fw2 = hp.decide('vps', PLAN['vps'], wrong_mode)['firewall']
@@ -100,10 +101,12 @@ def test_client_without_rules_removes_a_left_over_rules_file():
 def test_forwarding_sysctls(running, write, apply):
     d = hp.decide('vps', PLAN['vps'], facts(sysctls=running))
     assert d['forwarding']['sysctls'] == [['net.ipv4.ip_forward', '1']]
-    assert d['forwarding']['write_file'] is write and d['forwarding']['apply'] == apply
+    assert d['forwarding']['write_file'] is write and d['forwarding']['apply'] == apply and d['forwarding']['pending']
     assert d['forwarding']['content'].endswith('net.ipv4.ip_forward = 1\n')
     ok = facts(sysctls=running, files={d['forwarding']['file']: present(d['forwarding']['content'], '0644')})
     assert not hp.decide('vps', PLAN['vps'], ok)['forwarding']['write_file']
+    settled = facts(sysctls={'net.ipv4.ip_forward': '1'}, files={d['forwarding']['file']: present(d['forwarding']['content'], '0644')})
+    assert not hp.decide('vps', PLAN['vps'], settled)['forwarding']['pending']
 
 
 def test_a_client_removes_the_sysctl_file_it_no_longer_needs():
