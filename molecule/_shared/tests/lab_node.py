@@ -4,7 +4,11 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import pytest
 import testinfra
@@ -79,12 +83,13 @@ def node():
 
 # ------------------------------------------------------------------ review copy == deployed file
 
-REPO = __import__('pathlib').Path(__file__).resolve().parents[3]
-SECRET_LINE = __import__('re').compile(r'^(PrivateKey|PresharedKey) = .*\n', __import__('re').M)
+REPO = Path(__file__).resolve().parents[3]
+sys.path.insert(0, str(REPO / 'tools' / 'lab'))
+# pylint: disable-next=wrong-import-position
+import review_check  # noqa: E402  (the comparison make lab runs, one implementation)
 
 
 def molecule_inventory():
-    import os
     path = os.environ.get('MOLECULE_INVENTORY_FILE')
     if not path:
         path = os.path.join(os.environ['MOLECULE_EPHEMERAL_DIRECTORY'], 'inventory', 'ansible_inventory.yml')
@@ -93,8 +98,6 @@ def molecule_inventory():
 
 def render_with_host_facts(out):
     """playbooks/render.yml -e wireguard_render_host_facts=true against the scenario's hosts."""
-    import os
-    import subprocess
     env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(REPO / '.cache' / 'collections'), ANSIBLE_NOCOLOR='1')
     env.pop('ANSIBLE_CONFIG', None)
     proc = subprocess.run(
@@ -107,16 +110,9 @@ def render_with_host_facts(out):
 
 def review_differences(node, hosts, out):
     """Every rendered file of each host against the file on the host (secrets removed): [] when equal."""
-    import os
-    problems = []
-    for host in hosts:
-        names = sorted(os.listdir(os.path.join(out, host)))
-        assert 'wg0.conf' in names, (host, names)
-        for name in names:
-            where = '/etc/sysctl.d/' if name.startswith('90-netfleet') else '/etc/wireguard/'
-            with open(os.path.join(out, host, name), encoding='utf-8') as handle:
-                review = handle.read()
-            deployed = SECRET_LINE.sub('', node(host).host.file(where + name).content_string)
-            if deployed != review:
-                problems.append('%s:%s%s differs from its review copy' % (host, where, name))
+    def read(host, path):
+        handle = node(host).host.file(path)
+        return handle.content_string if handle.exists else None
+    count, problems = review_check.differences(str(out), read, hosts)
+    assert count >= len(hosts), count
     return problems

@@ -13,8 +13,6 @@ from __future__ import annotations
 import glob
 import os
 import shutil
-import subprocess
-import sys
 
 import pytest
 from ansible.inventory.manager import InventoryManager
@@ -24,6 +22,8 @@ from ansible.vars.manager import VariableManager
 from ansible_collections.netfleet.wireguard.plugins.filter.wireguard_conf import wireguard_conf
 from ansible_collections.netfleet.wireguard.plugins.module_utils import _hostplan
 from ansible_collections.netfleet.wireguard.plugins.module_utils._topology import build_plan
+
+from playbook_runner import render
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..', '..', '..'))
 INVENTORIES = sorted(os.path.relpath(os.path.dirname(p), REPO)
@@ -39,10 +39,7 @@ def inventory_vars(path):
 
 
 def render_playbook(inventory, out):
-    env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(REPO, 'ansible.cfg'), ANSIBLE_NOCOLOR='1')
-    proc = subprocess.run([os.path.join(os.path.dirname(sys.executable), 'ansible-playbook'), '-i', inventory,
-                           os.path.join(REPO, 'playbooks', 'render.yml'), '-e', 'wireguard_render_dir=%s' % out],
-                          cwd=REPO, env=env, capture_output=True, text=True, timeout=300, check=False)
+    proc = render(inventory, out)
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
@@ -97,11 +94,8 @@ def test_hostile_inventory_is_refused_before_any_file_is_written(case, tmp_path)
     (inventory / target).parent.mkdir(exist_ok=True)
     with open(inventory / target, 'a', encoding='utf-8') as handle:
         handle.write(line + '\n')
-    env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(REPO, 'ansible.cfg'), ANSIBLE_NOCOLOR='1')
     out = tmp_path / 'render'
-    proc = subprocess.run([os.path.join(os.path.dirname(sys.executable), 'ansible-playbook'), '-i', str(inventory),
-                           os.path.join(REPO, 'playbooks', 'render.yml'), '-e', 'wireguard_render_dir=%s' % out],
-                          cwd=REPO, env=env, capture_output=True, text=True, timeout=300, check=False)
+    proc = render(inventory, out)
     assert proc.returncode != 0
     assert prefix in proc.stdout + proc.stderr, (proc.stdout + proc.stderr)[-2000:]
     assert not out.exists() and not os.path.exists('/tmp/pwned')

@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 
-REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..', '..', '..'))
+from playbook_runner import ansible_playbook, render
+
 
 PLAYBOOK = """
 - hosts: localhost
@@ -65,10 +64,7 @@ all:
     pb = str(tmp_path / 'pb.yml')
     write(pb, PLAYBOOK)
     out = str(tmp_path / 'plans.json')
-    env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(REPO, 'ansible.cfg'), ANSIBLE_NOCOLOR='1')
-    proc = subprocess.run([os.path.join(os.path.dirname(sys.executable), 'ansible-playbook'), '-i', inv, pb,
-                           '-e', 'out=%s' % out, '-e', 'wireguard_mtu=1380'],
-                          cwd=REPO, env=env, capture_output=True, text=True, timeout=300, check=False)
+    proc = ansible_playbook(inv, pb, '-e', 'out=%s' % out, '-e', 'wireguard_mtu=1380')
     assert proc.returncode == 0, proc.stdout + proc.stderr
     with open(out, encoding='utf-8') as handle:
         plans = json.load(handle)
@@ -99,10 +95,8 @@ all:
 
 
 def _render(inv, out, tmp_path):
-    env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(REPO, 'ansible.cfg'), ANSIBLE_NOCOLOR='1')
-    return subprocess.run([os.path.join(os.path.dirname(sys.executable), 'ansible-playbook'), '-i', inv,
-                           os.path.join(REPO, 'playbooks', 'render.yml'), '-e', 'wireguard_render_dir=%s' % out],
-                          cwd=REPO, env=env, capture_output=True, text=True, timeout=300, check=False)
+    del tmp_path
+    return render(inv, out)
 
 
 def test_render_uses_the_key_registry_and_validates_it(tmp_path):
@@ -153,13 +147,10 @@ def test_result_carries_the_validated_registry_and_the_preshared_key_flag(tmp_pa
     write(registry, 'wg0:\n  a: %s\nwg9:\n  elsewhere: %s\n' % (key_a, key_a))
     pb = str(tmp_path / 'pb.yml')
     write(pb, RESULT_PLAYBOOK)
-    env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(REPO, 'ansible.cfg'), ANSIBLE_NOCOLOR='1')
     results = {}
     for psk in ('false', 'true'):
         out = str(tmp_path / ('result-%s.json' % psk))
-        proc = subprocess.run([os.path.join(os.path.dirname(sys.executable), 'ansible-playbook'), '-i', inv, pb,
-                               '-e', 'out=%s' % out, '-e', 'wireguard_preshared_keys=%s' % psk],
-                              cwd=REPO, env=env, capture_output=True, text=True, timeout=300, check=False)
+        proc = ansible_playbook(inv, pb, '-e', 'out=%s' % out, '-e', 'wireguard_preshared_keys=%s' % psk)
         assert proc.returncode == 0, proc.stdout + proc.stderr
         with open(out, encoding='utf-8') as handle:
             results[psk] = json.load(handle)

@@ -14,8 +14,6 @@ from __future__ import annotations
 import ipaddress
 import os
 import re
-import subprocess
-import sys
 
 import pytest
 import yaml
@@ -24,6 +22,8 @@ from ansible_collections.netfleet.wireguard.plugins.module_utils._peerkeys impor
 from ansible_collections.netfleet.wireguard.plugins.module_utils._render import render_conf
 from ansible_collections.netfleet.wireguard.plugins.module_utils._wgconf import parse
 from ansible_collections.netfleet.wireguard.plugins.module_utils._topology import build_plan
+
+from playbook_runner import render
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..', '..', '..'))
 
@@ -135,14 +135,9 @@ def test_reference_routing_facts():
 
 def test_render_playbook_writes_reference_configs(tmp_path):
     """End to end: ansible-playbook playbooks/render.yml, no host contacted, files parsed back."""
-    env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(REPO, 'ansible.cfg'), ANSIBLE_NOCOLOR='1')
-    playbook_bin = os.path.join(os.path.dirname(sys.executable), 'ansible-playbook')
     for name in sorted(EXPECTED):
         out = tmp_path / name
-        proc = subprocess.run(
-            [playbook_bin, '-i', os.path.join(REPO, 'inventories', name), os.path.join(REPO, 'playbooks', 'render.yml'),
-             '-e', 'wireguard_render_dir=%s' % out],
-            cwd=REPO, env=env, capture_output=True, text=True, timeout=300, check=False)
+        proc = render(os.path.join(REPO, 'inventories', name), out)
         assert proc.returncode == 0, proc.stdout + proc.stderr
         configs = {}
         for host in os.listdir(out):
@@ -161,11 +156,7 @@ def test_render_playbook_fails_with_all_errors(tmp_path):
         'all:\n  children:\n    wireguard:\n      hosts:\n'
         '        a: {wireguard_address: 10.1.0.1/24, wireguard_lan_subnets: [10.2.0.1/24]}\n'
         '        b: {wireguard_address: 10.1.0.1/24, wireguard_listen_port: 70000}\n')
-    env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(REPO, 'ansible.cfg'), ANSIBLE_NOCOLOR='1')
-    playbook_bin = os.path.join(os.path.dirname(sys.executable), 'ansible-playbook')
-    proc = subprocess.run([playbook_bin, '-i', str(inv), os.path.join(REPO, 'playbooks', 'render.yml'),
-                           '-e', 'wireguard_render_dir=%s' % (tmp_path / 'out')],
-                          cwd=REPO, env=env, capture_output=True, text=True, timeout=300, check=False)
+    proc = render(inv, tmp_path / 'out')
     assert proc.returncode != 0
     text = proc.stdout + proc.stderr
     assert 'a: wireguard_lan_subnets:' in text and 'host bits set' in text
