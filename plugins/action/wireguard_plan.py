@@ -26,7 +26,7 @@ from ansible.errors import AnsibleActionFail
 from ansible.module_utils.common.text.converters import to_native
 from ansible.plugins.action import ActionBase
 
-from ansible_collections.netfleet.wireguard.plugins.module_utils import _hooks, _hostplan, _renderdir
+from ansible_collections.netfleet.wireguard.plugins.module_utils import _devices, _hooks, _hostplan, _renderdir
 from ansible_collections.netfleet.wireguard.plugins.module_utils._addr import parse_public_key
 from ansible_collections.netfleet.wireguard.plugins.module_utils._render import render_conf
 from ansible_collections.netfleet.wireguard.plugins.module_utils._topology import PlanError, build_plan
@@ -152,7 +152,7 @@ class ActionModule(ActionBase):
         if not path or not os.path.exists(path):
             return {}
         try:
-            data = self._loader.load_from_file(path) or {}
+            data = self._loader.load_from_file(path, cache='none') or {}
         except Exception as exc:  # a broken registry must not hide the plan's own problems
             errors.append('controller: wireguard_key_registry: cannot read %s (%s)' % (path, to_native(exc)))
             return {}
@@ -179,57 +179,21 @@ class ActionModule(ActionBase):
         result = super().run(tmp, task_vars)
         del tmp
         _valid, args = self.validate_argument_spec(argument_spec=self.ARGSPEC)
-
-        group = args['group'] or task_vars.get('wireguard_network_group') or 'wireguard'
-        groups = task_vars.get('groups') or {}
-        if group not in groups:
-            raise AnsibleActionFail('%s: wireguard_network_group: no inventory group named %r' % (group, group))
-        names = sorted(set(groups[group]))
-        hostvars = task_vars['hostvars']
-
-        if _hooks.netaddr is None:
-            raise AnsibleActionFail('controller: netaddr: the Python library netaddr is needed on the controller '
-                                    '(pip install netaddr, or the python3-netaddr package); nothing was changed')
-        timing = {}
-        start = time.monotonic()
-        raw = self._fast_vars(hostvars, names) if args['fast_hostvars'] else None
-        template_errors = []
-        data = self._template(hostvars, raw, template_errors) if raw is not None else self._slow_vars(hostvars, names)
-        timing['read_vars'] = round(time.monotonic() - start, 3)
-        if template_errors:
-            result.update(failed=True, errors=sorted(template_errors), msg='\n'.join(sorted(template_errors)))
+        network = self._read_network(task_vars, args, result)
+        if network is None:
             return result
-
-        start = time.monotonic()
-        try:
-            warnings = []
-            plan = build_plan(data, group, share=not args['return_plan'], warnings=warnings)
-            if warnings:
-                result['warnings'] = warnings
-        except PlanError as exc:
-            result.update(failed=True, errors=exc.errors, msg=str(exc))
+        names, data, hostvars = network
+        context = self._plan(args, names, data, hostvars, result)
+        if context is None:
             return result
-        timing['plan'] = round(time.monotonic() - start, 3)
-        result['timing'] = timing
-
-        result['changed'] = False
-        result['hosts'] = len(plan)
-        result['preshared_keys'] = any(peer.get('preshared_key') for entry in plan.values() for peer in entry['peers'])
-        interface = next(iter(plan.values()))['interface'] if plan else 'wg0'
-        registry = args['registry'] or self._default_registry(hostvars, names, data)
+        plan, keys, pinned = context['plan'], context['keys'], context['pinned']
         errors = []
-        registry_data = self._read_registry(registry, errors)
-        keys = self._registry_keys(registry_data, interface, set(names), errors, registry)
-        pinned = {name: data[name]['wireguard_public_key'] for name in names if data[name].get('wireguard_public_key')}
         if args['play_hosts'] is not None:
             errors += _unknown_keys(plan, set(args['play_hosts']) & set(plan), set(keys) | set(pinned) | set(args['play_hosts']),
-                                    registry)
+                                    context['registry_path'])
         if errors:
             result.update(failed=True, errors=errors, msg='\n'.join(errors))
             return result
-        result['registry_path'] = registry
-        result['registry'] = registry_data
-        result['public_keys_pinned'] = pinned
         if args['render_dir']:
             start = time.monotonic()
             try:
@@ -238,11 +202,69 @@ class ActionModule(ActionBase):
             except ValueError as exc:
                 result.update(failed=True, msg=str(exc))
                 return result
-            timing['render'] = round(time.monotonic() - start, 3)
+            result['timing']['render'] = round(time.monotonic() - start, 3)
             result['changed'] = bool(result['rendered']['changed_count'] or result['rendered']['removed_count'])
         if args['return_plan']:
             result['plan'] = plan
         return result
+
+    def _read_network(self, task_vars, args, result):
+        """``(names, wireguard_* data per host, hostvars)`` of the network group; None when it failed."""
+        group = args['group'] or task_vars.get('wireguard_network_group') or 'wireguard'
+        groups = task_vars.get('groups') or {}
+        if group not in groups:
+            raise AnsibleActionFail('%s: wireguard_network_group: no inventory group named %r' % (group, group))
+        names = sorted(set(groups[group]))
+        hostvars = task_vars['hostvars']
+        if _hooks.netaddr is None:
+            raise AnsibleActionFail('controller: netaddr: the Python library netaddr is needed on the controller '
+                                    '(pip install netaddr, or the python3-netaddr package); nothing was changed')
+        start = time.monotonic()
+        raw = self._fast_vars(hostvars, names) if args['fast_hostvars'] else None
+        template_errors = []
+        data = self._template(hostvars, raw, template_errors) if raw is not None else self._slow_vars(hostvars, names)
+        result['timing'] = {'read_vars': round(time.monotonic() - start, 3)}
+        if template_errors:
+            result.update(failed=True, errors=sorted(template_errors), msg='\n'.join(sorted(template_errors)))
+            return None
+        self._group = group
+        return names, data, hostvars
+
+    def _plan(self, args, names, data, hostvars, result, devices=None):
+        """Registry, device states and the plan; fills ``result``; a dict of them, or None when it failed.
+
+        ``devices``: the dict ``build_plan`` fills with device states and profiles (one is made when None).
+        """
+        errors = []
+        interface = _interface_of(data)
+        registry = args['registry'] or self._default_registry(hostvars, names, data)
+        registry_data = self._read_registry(registry, errors)
+        keys = self._registry_keys(registry_data, interface, set(names), errors, registry)
+        devices = {} if devices is None else devices
+        try:
+            devices['revoked'] = _devices.load_revoked(_devices.revoked_path(registry)).get(interface) or {}
+        except ValueError as exc:
+            errors.append('controller: wireguard_key_registry: %s' % exc)
+        if errors:
+            result.update(failed=True, errors=errors, msg='\n'.join(errors))
+            return None
+        devices['keys'] = keys
+        start = time.monotonic()
+        try:
+            warnings = []
+            plan = build_plan(data, self._group, share=not args['return_plan'], warnings=warnings, devices=devices)
+            if warnings:
+                result['warnings'] = warnings
+        except PlanError as exc:
+            result.update(failed=True, errors=exc.errors, msg=str(exc))
+            return None
+        result['timing']['plan'] = round(time.monotonic() - start, 3)
+        pinned = {name: data[name]['wireguard_public_key'] for name in names if data[name].get('wireguard_public_key')}
+        result.update(changed=False, hosts=len(plan), registry_path=registry, registry=registry_data,
+                      public_keys_pinned=pinned, devices=devices['states'],
+                      preshared_keys=any(peer.get('preshared_key') for entry in plan.values() for peer in entry['peers']))
+        return {'plan': plan, 'keys': keys, 'pinned': pinned, 'registry_path': registry, 'interface': interface,
+                'devices': devices}
 
     @staticmethod
     def _default_registry(hostvars, names, data):
@@ -286,6 +308,14 @@ class ActionModule(ActionBase):
         if errors:
             raise ValueError('\n'.join(sorted(errors)))
         return _renderdir.sync(os.path.abspath(os.path.expanduser(directory)), files, check_mode=self._task.check_mode)
+
+
+def _interface_of(data):
+    """The network's interface as the inventory names it (the plan validates it)."""
+    for values in data.values():
+        if values.get('wireguard_interface'):
+            return str(values['wireguard_interface'])
+    return 'wg0'
 
 
 def _unknown_keys(plan, hosts, known, registry):

@@ -73,8 +73,11 @@ def validate(interface, keys):
             raise ValueError("%s: %r is not a valid WireGuard public key" % (host, key))
 
 
-def merge(data, interface, keys):
-    """``(merged registry, {"added": [...], "updated": [...]})``; ``data`` is not modified."""
+def merge(data, interface, keys, remove=()):
+    """``(merged registry, {"added": [...], "updated": [...], "removed": [...]})``; ``data`` is not modified.
+
+    ``remove``: names whose keys are forgotten (a revoked device: its key must not come back).
+    """
     validate(interface, keys)
     # plain str (not a str subclass a caller may pass, e.g. tagged template results): safe_dump needs it
     interface, keys = str(interface), {str(h): str(k) for h, k in keys.items()}
@@ -83,7 +86,12 @@ def merge(data, interface, keys):
     added = sorted(h for h in keys if h not in current)
     updated = sorted(h for h in keys if h in current and current[h] != keys[h])
     current.update(keys)
-    return merged, {"added": added, "updated": updated}
+    removed = sorted(str(h) for h in remove if str(h) in current and str(h) not in keys)
+    for host in removed:
+        del current[host]
+    if not current:
+        del merged[interface]
+    return merged, {"added": added, "updated": updated, "removed": removed}
 
 
 def render(data):
@@ -93,9 +101,9 @@ def render(data):
     return HEADER + ("" if body.strip() == "{}" else body)
 
 
-def _plan(path, interface, keys):
+def _plan(path, interface, keys, remove=()):
     """(merged, changes, new text or None when the file already holds exactly that text)."""
-    merged, changes = merge(load(path), interface, keys)
+    merged, changes = merge(load(path), interface, keys, remove)
     text = render(merged)
     try:
         with open(path, encoding="utf-8") as handle:
@@ -106,7 +114,7 @@ def _plan(path, interface, keys):
     return merged, changes, text
 
 
-def update(path, interface, keys, check=False, timeout=30):
+def update(path, interface, keys, check=False, timeout=30, remove=()):
     """Merge ``keys`` (host -> public key) for ``interface`` into the registry file at ``path``.
 
     Returns ``(merged registry, changes, changed)``. In check mode nothing is locked or written.
@@ -114,11 +122,11 @@ def update(path, interface, keys, check=False, timeout=30):
     """
     validate(interface, keys)
     if check:
-        merged, changes, text = _plan(path, interface, keys)
+        merged, changes, text = _plan(path, interface, keys, remove)
         return merged, changes, text is not None
     fd = lock_file(lock_path(path), timeout, mode=0o644)
     try:
-        merged, changes, text = _plan(path, interface, keys)
+        merged, changes, text = _plan(path, interface, keys, remove)
         if text is not None:
             write_file(path, text, mode=0o644)
         return merged, changes, text is not None

@@ -57,6 +57,7 @@ from ._addr import (
     split_key,
     widen_key,
 )
+from ._devices import profile_entry, settle, today_utc
 from ._validate import Errors, HUB_TOPOLOGIES, PlanError, owned_overlapping, parse_network
 
 __all__ = ['build_plan', 'PlanError', 'DEFAULT_ROUTE_KEYS', 'PlanEntry', 'PlanPeer', 'PlanRouting', 'Masquerade']
@@ -573,7 +574,7 @@ class _Builder:
         return plan
 
 
-def build_plan(hostvars, group='wireguard', share=False, warnings=None):
+def build_plan(hostvars, group='wireguard', share=False, warnings=None, devices=None):
     """Validate the network and compute every managed host's plan entry.
 
     :param hostvars: inventory hostname -> dict of that host's ``wireguard_*`` variables.
@@ -582,6 +583,10 @@ def build_plan(hostvars, group='wireguard', share=False, warnings=None):
         and PSK flag) are one shared dict; much faster for large meshes. Do not modify it.
     :param warnings: optional list that receives ``host: variable: text`` lines about values that
         are accepted but doubtful (nothing is printed).
+    :param devices: optional dict with ``keys`` (device -> public key from the registry, for
+        ``key_mode: controller``), ``revoked`` (device -> date) and ``today`` (UTC date, default
+        today). External peers that are not active (``_devices.settle``) are left out of the plan;
+        the dict receives ``states`` (device -> state) and ``profiles`` (active device -> its plan entry).
     :returns: dict hostname -> plan entry (see docs/architecture.md).
     :raises PlanError: (a ValueError) listing every problem, one ``host: variable: problem`` line each.
     """
@@ -591,7 +596,13 @@ def build_plan(hostvars, group='wireguard', share=False, warnings=None):
     gc.disable()
     try:
         net = parse_network(hostvars, group, warnings=warnings)
-        return _Builder(net).run(share)
+        ctx = devices if devices is not None else {}
+        states = settle(net, ctx.get('keys') or {}, ctx.get('revoked') or {}, ctx.get('today') or today_utc(), warnings)
+        plan = _Builder(net).run(share)
+        if devices is not None:
+            devices['states'] = states
+            devices['profiles'] = {name: profile_entry(net, spec, net.client_dns) for name, spec in net.externals.items()}
+        return plan
     finally:
         if was_enabled:
             gc.enable()

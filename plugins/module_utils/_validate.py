@@ -117,6 +117,7 @@ class HostSpec:
         'endpoint', 'endpoint_ip', 'listen_port', 'listen_port_explicit', 'full_tunnel',
         'extra_keys', 'behind_nat', 'keepalive', 'egress_interface', 'site_nat', 'dns', 'mtu',
         'public_key', 'psk', 'overlap_strategy', 'has_ipv6', 'families', 'owned_strs', 'addr_ifaces',
+        'key_mode', 'expires', 'default_route_halves',
     )
 
     def __init__(self, name, external=False):
@@ -146,11 +147,16 @@ class HostSpec:
         self.overlap_strategy = 'fail'
         self.has_ipv6 = None
         self.families = set()
+        self.key_mode = None          # external peers: device | controller
+        self.expires = None           # external peers: datetime.date or None
+        self.default_route_halves = False
+        if external:
+            self.dns = None           # unset: the network's wireguard_client_dns
 
 
 class NetworkSpec:
     __slots__ = ('group', 'topology', 'interface', 'hub', 'hosts', 'externals', 'tunnel_keys',
-                 'owned_index', 'owned_starts')
+                 'owned_index', 'owned_starts', 'client_dns')
 
     def __init__(self, group):
         self.group = group
@@ -162,6 +168,7 @@ class NetworkSpec:
         self.tunnel_keys = []
         self.owned_index = []    # sorted [(key, owner, var)] over all peers
         self.owned_starts = []
+        self.client_dns = []     # DNS of the device profiles (wireguard_client_dns)
 
     def all_peers(self):
         out = dict(self.hosts)
@@ -329,6 +336,7 @@ def _parse_network_vars(errors, hostvars, group, net):
     values = parse_vars(errors, group, context, _NETWORK_TABLE)
     net.topology = values.get('wireguard_topology')
     net.interface = values.get('wireguard_interface') or DEFAULT_INTERFACE
+    net.client_dns = values.get('wireguard_client_dns') or []
     hub = values.get('wireguard_hub')
     if hub is None and raw['wireguard_hub'] in (None, '') and net.topology in HUB_TOPOLOGIES:
         errors.add(group, 'wireguard_hub', 'required for the %s topology: the inventory name of the %s'
@@ -375,7 +383,19 @@ def _parse_externals(errors, group, hostvars, externals, net):
         if name in hostvars or name in net.externals:
             errors.add(name, 'wireguard_external_peers', 'the name %r is already used by another peer' % name)
             continue
-        net.externals[name] = parse_host(errors, name, ext, external=True)
+        spec = net.externals[name] = parse_host(errors, name, ext, external=True)
+        _check_key_mode(errors, name, spec)
+
+
+def _check_key_mode(errors, name, spec):
+    """``key_mode: device`` needs the device's public key; ``controller`` makes the pair itself."""
+    where = 'wireguard_external_peers[%s].public_key' % name
+    if spec.key_mode == 'device' and spec.public_key is None:
+        errors.add(name, where, 'required with key_mode device (the default): the public key the device made; '
+                   'or set key_mode: controller to have playbooks/clients.yml make the key pair')
+    elif spec.key_mode == 'controller' and spec.public_key is not None:
+        errors.add(name, where, 'not allowed with key_mode controller: playbooks/clients.yml makes the key pair '
+                   'and records the public key in the key registry; remove public_key or use key_mode device')
 
 
 def parse_network(hostvars, group='wireguard', warnings=None):

@@ -21,6 +21,7 @@ whole (``re.fullmatch``) against strict patterns. Pure module: stdlib only, no `
 
 from __future__ import annotations
 
+import datetime
 import difflib
 import ipaddress
 import re
@@ -285,6 +286,21 @@ def unknown_mode(value):
     return one_of('error', 'warn')(value)
 
 
+def expiry_date(value):
+    """A calendar date ``YYYY-MM-DD`` (YAML may already have made it a date): the device is removed
+    by the first run on or after that day (UTC)."""
+    if isinstance(value, datetime.datetime):
+        value = value.date()
+    if isinstance(value, datetime.date):
+        return value
+    if isinstance(value, str) and re.fullmatch(r'[0-9]{4}-[0-9]{2}-[0-9]{2}', value):
+        try:
+            return datetime.date.fromisoformat(value)
+        except ValueError:
+            pass
+    raise ValueError('%r is not a date written YYYY-MM-DD' % (value,))
+
+
 # --------------------------------------------------------------------------- the table
 
 @dataclass(frozen=True)
@@ -332,6 +348,11 @@ VARIABLES = (
          shown_default='required for full_tunnel/bastion'),
     _net('wireguard_external_peers', 'list of dict', external_peers, [],
          'peers Ansible does not manage (phones); fields below; they attach to the hub'),
+    _net('wireguard_client_dns', 'list', list_of(dns_entry), [],
+         'DNS servers / search domains written into the client profiles of external peers (their own `dns` wins)'),
+    _net('wireguard_client_dir', 'path', controller_path, None,
+         '`playbooks/clients.yml`: controller folder of the device profiles and QR codes (0700; holds private '
+         'keys of `key_mode: controller` devices)', shown_default='`<inventory dir>/wireguard-clients/<interface>`'),
     _net('wireguard_key_registry', 'path', controller_path, None,
          'controller-side public-key registry (public keys only, safe to commit)',
          shown_default='`<inventory dir>/.wireguard_public_keys.yml`'),
@@ -381,16 +402,34 @@ VARIABLES = (
           'a preshared key for every pair of this host with another managed host', attr='psk'),
     # ----- fields of one wireguard_external_peers entry
     _ext('name', 'str', validate_host_name, None, 'peer name (same rule as inventory host names)', required=True),
+    _ext('key_mode', 'str', one_of('device', 'controller'), 'device',
+         '`device`: the device makes its key, the inventory holds its `public_key`; `controller`: '
+         '`playbooks/clients.yml` makes the pair and the private key lives only in the device profile', attr='key_mode'),
     _ext('public_key', 'str', public_key, None, "the device's public key (its private key stays on the device)",
-         required=True, attr='public_key'),
+         shown_default='required for `key_mode: device`', attr='public_key'),
     _ext('address', 'str or list', list_of(external_address), None, 'tunnel address(es); a bare address is its /32 (/128)',
          required=True),
     _ext('lan_subnets', 'list', _PREFIXES, [], 'LANs behind the peer', attr='lan_keys'),
     _ext('endpoint', 'str', endpoint, None, 'where the peer can be reached, as `wireguard_endpoint`',
          shown_default='absent'),
     _ext('listen_port', 'int', parse_port, DEFAULT_PORT, 'port of `endpoint` when it gives none', attr='listen_port'),
-    _ext('full_tunnel', 'bool', to_bool, None, 'the peer sends everything to the hub',
-         shown_default='true in full_tunnel', attr='full_tunnel'),
+    _ext('full_tunnel', 'bool', to_bool, None, 'profile: the device sends everything to the hub; `false` = split '
+         '(tunnel network, every LAN of the network, `extra_allowed_ips`)', shown_default='true in full_tunnel',
+         attr='full_tunnel'),
+    _ext('extra_allowed_ips', 'list', _PREFIXES, [], 'split profile: further prefixes the device sends to the hub',
+         attr='extra_keys'),
+    _ext('default_route_halves', 'bool', to_bool, False,
+         'full profile written as `0.0.0.0/1, 128.0.0.0/1, ::/1, 8000::/1` (clients that treat a `/0` as a kill '
+         'switch, e.g. Windows); not for Linux wg-quick, which then routes the endpoint into the tunnel',
+         attr='default_route_halves'),
+    _ext('dns', 'list', list_of(dns_entry), None, 'DNS of the profile', shown_default='`wireguard_client_dns`',
+         attr='dns'),
+    _ext('mtu', 'int', int_between(576, 65535, 'an MTU'), None, 'MTU of the profile', shown_default='unset',
+         attr='mtu'),
+    _ext('persistent_keepalive', 'int', int_between(0, 65535, 'a keepalive interval in seconds'), DEFAULT_KEEPALIVE,
+         'keepalive of the profile toward the hub (devices roam behind NAT); 0 = off', attr='keepalive'),
+    _ext('expires', 'date', expiry_date, None, '`YYYY-MM-DD`: the first run on or after that day (UTC) removes the '
+         'device from the hub, live, and reports it expired', shown_default='never', attr='expires'),
     # ----- wireguard_firewall
     _role(_FW, 'wireguard_firewall_backend', 'str', one_of('', 'iptables', 'nftables'), '',
           'backend of the PostUp/PostDown rules; empty = `nftables` when `nft` is installed, else `iptables`'),

@@ -21,7 +21,7 @@ def key(n):
 def test_first_update_writes_header_and_keys(tmp_path):
     path = str(tmp_path / ".wireguard_public_keys.yml")
     merged, changes, changed = reg.update(path, "wg0", {"vps": key(1), "laptop": key(2)})
-    assert changed and changes == {"added": ["laptop", "vps"], "updated": []}
+    assert changed and changes == {"added": ["laptop", "vps"], "updated": [], "removed": []}
     text = open(path).read()
     assert text.startswith(reg.HEADER) and "Public keys only" in text and "safe to commit" in text
     assert yaml.safe_load(text) == merged == {"wg0": {"vps": key(1), "laptop": key(2)}}
@@ -35,7 +35,7 @@ def test_merge_keeps_other_hosts_and_interfaces_and_is_idempotent(tmp_path):
     reg.update(path, "wg0", {"a": key(1), "b": key(2)})
     reg.update(path, "wg1", {"a": key(3)})
     merged, changes, changed = reg.update(path, "wg0", {"b": key(4), "c": key(5)})
-    assert changed and changes == {"added": ["c"], "updated": ["b"]}
+    assert changed and changes == {"added": ["c"], "updated": ["b"], "removed": []}
     assert merged == {"wg0": {"a": key(1), "b": key(4), "c": key(5)}, "wg1": {"a": key(3)}}
     before = os.stat(path)
     merged2, changes, changed = reg.update(path, "wg0", {"a": key(1)})
@@ -47,7 +47,7 @@ def test_registry_written_by_the_old_role_is_read(tmp_path):
     path.write_text(reg.HEADER + "wg0:\n  a: %s\n\n" % key(1))
     assert reg.load(str(path)) == {"wg0": {"a": key(1)}}
     merged, changes, changed = reg.update(str(path), "wg0", {"a": key(1)})
-    assert changes == {"added": [], "updated": []} and changed  # only the trailing blank line goes
+    assert changes == {"added": [], "updated": [], "removed": []} and changed  # only the trailing blank line goes
 
 
 def test_check_mode_writes_nothing(tmp_path):
