@@ -360,11 +360,20 @@ def route_table(cfg: WgConfig) -> str | None:
 
 # ---------------------------------------------------------------- running state (wg show dump)
 
+def _dump_int(value: str, what: str) -> int:
+    """A non-negative integer field of a dump; the message names the field, never a dump value."""
+    if not re.fullmatch(r"[0-9]+", value):
+        raise ValueError("unexpected wg dump %s (not a non-negative integer)" % what)
+    return int(value)
+
+
 def parse_dump(text: str) -> dict:
     """Parse ``wg show <if> dump`` output.
 
     The first line carries the private key: it is dropped here and never stored.
-    Returns ``{"public_key", "listen_port", "fwmark", "peers": {pubkey: {...}}}``.
+    Returns ``{"public_key", "listen_port", "fwmark", "peers": {pubkey: {...}}}``; each peer has
+    ``preshared_key``, ``endpoint``, ``allowed_ips``, ``persistent_keepalive``, ``latest_handshake``
+    (unix seconds, None when never), ``transfer_rx`` and ``transfer_tx`` (bytes).
     """
     lines = [line for line in text.splitlines() if line.strip()]
     if not lines:
@@ -374,7 +383,7 @@ def parse_dump(text: str) -> dict:
         raise ValueError("unexpected wg dump interface line (%d fields)" % len(head))
     state = {
         "public_key": head[1],
-        "listen_port": None if head[2] in ("0", "") else int(head[2]),
+        "listen_port": None if head[2] in ("0", "") else _dump_int(head[2], "listen port"),
         "fwmark": None if head[3] in ("off", "0", "") else head[3],
         "peers": {},
     }
@@ -387,7 +396,10 @@ def parse_dump(text: str) -> dict:
             "preshared_key": None if f[1] == "(none)" else f[1],
             "endpoint": None if f[2] == "(none)" else f[2],
             "allowed_ips": allowed,
-            "persistent_keepalive": None if f[7] in ("off", "0") else int(f[7]),
+            "persistent_keepalive": None if f[7] in ("off", "0") else _dump_int(f[7], "persistent keepalive"),
+            "latest_handshake": _dump_int(f[4], "latest handshake") or None,
+            "transfer_rx": _dump_int(f[5], "transfer rx"),
+            "transfer_tx": _dump_int(f[6], "transfer tx"),
         }
     return state
 
