@@ -145,7 +145,11 @@ class ActionModule(PlanAction):
         return report
 
     def _write_one(self, args, folder, name, entry, keys, new_keys, info):
-        text = render_conf(name, entry, keys, strict=True)
+        hub = entry['peers'][0]['name']
+        if hub not in keys and not entry['peers'][0]['public_key']:
+            # the hub's first run makes its key pair: clients.yml writes the profile again after it
+            info['note'] = 'the hub %s has no key pair yet: a placeholder stands for its public key' % hub
+        text = render_conf(name, entry, keys, pending=(hub,), strict=True)
         private = None
         if info['key_mode'] == 'controller':
             private = new_keys.get(name)

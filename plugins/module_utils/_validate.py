@@ -378,7 +378,8 @@ def _parse_externals(errors, group, hostvars, externals, net):
         except ValueError as exc:
             errors.add(group, where + '.name', str(exc))
             continue
-        if not _external_fields_ok(errors, group, where, ext):
+        where = 'wireguard_external_peers[%s]' % name     # a valid name says more than the index
+        if not _external_fields_ok(errors, name, where, ext):
             continue
         if name in hostvars or name in net.externals:
             errors.add(name, 'wireguard_external_peers', 'the name %r is already used by another peer' % name)

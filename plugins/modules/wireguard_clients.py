@@ -16,7 +16,8 @@ description:
     it never connects to a host. C(playbooks/clients.yml) runs it and then applies the result on the hub.
   - "O(state=present): a device with C(key_mode: controller) that has no key pair yet (or O(rekey=true)) gets one,
     made with the cryptography library; its public key is recorded in the key registry, its private key is
-    written only into the device's profile files. A revoked device is enrolled again, always with a new key pair."
+    written only into the device's profile files. A revoked device is enrolled again; a controller-made key
+    pair is then always a new one."
   - "O(state=absent): the devices are recorded as revoked in C(.wireguard_revoked_devices.yml) next to the key
     registry (safe to commit), the registry forgets a controller-made key, and the profile files are deleted.
     Every later run (C(site.yml) too) leaves a revoked device off the hub and warns while the inventory still lists it."
@@ -24,8 +25,8 @@ description:
     as the hosts' files), C(<name>.png), C(<name>.svg) and C(<name>.qr.txt) (a QR code of exactly that text, as
     UTF-8 blocks for a terminal) into O(dir), a 0700 folder with 0600 files and a C(.gitignore) that ignores
     everything. Files already right are not touched. Profiles of revoked and expired devices are deleted.
-  - The result never holds a private key. The QR codes of a C(key_mode: controller) device hold its private key
-    like the C(.conf) does; protect them, or delete them once the device has imported its profile.
+  - "The result never holds a private key. The QR codes of a C(key_mode: controller) device hold its private key
+    like the C(.conf) does; protect them, or delete them once the device has imported its profile."
 author:
   - netfleet engineers (@netfleet)
 options:

@@ -21,6 +21,7 @@ PACKAGES=(
     shellcheck    # ansible-test sanity's shellcheck test (skipped without it)
     wireguard-tools  # module tests run wg/wg-quick on real interfaces in network namespaces
     wireguard-go     # the userspace WireGuard those tests use (this kernel has no module)
+    zbar-tools       # the full_tunnel scenario decodes the QR codes of device profiles (zbarimg)
     make
     git
     python3-venv

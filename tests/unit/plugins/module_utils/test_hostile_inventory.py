@@ -182,11 +182,11 @@ CASES = [
     ('dup-address-external', set_ext('address', '10.100.0.2'), 'remote: wireguard_address:'),
     ('dup-ext-name-host', set_ext('name', 'hq'), 'hq: wireguard_external_peers:'),
     # ---- private keys where none belongs
-    ('ext-private_key', set_ext('private_key', KEYS[2]), 'wireguard: wireguard_external_peers[0].private_key:'),
-    ('ext-privatekey', set_ext('privatekey', KEYS[2]), 'wireguard: wireguard_external_peers[0].privatekey:'),
-    ('ext-PrivateKey', set_ext('PrivateKey', KEYS[2]), 'wireguard: wireguard_external_peers[0].PrivateKey:'),
-    ('ext-private-key', set_ext('Private-Key', KEYS[2]), 'wireguard: wireguard_external_peers[0].Private-Key:'),
-    ('ext-unknown-field', set_ext('endpiont', '203.0.113.5'), 'wireguard: wireguard_external_peers[0].endpiont:'),
+    ('ext-private_key', set_ext('private_key', KEYS[2]), 'phone: wireguard_external_peers[phone].private_key:'),
+    ('ext-privatekey', set_ext('privatekey', KEYS[2]), 'phone: wireguard_external_peers[phone].privatekey:'),
+    ('ext-PrivateKey', set_ext('PrivateKey', KEYS[2]), 'phone: wireguard_external_peers[phone].PrivateKey:'),
+    ('ext-private-key', set_ext('Private-Key', KEYS[2]), 'phone: wireguard_external_peers[phone].Private-Key:'),
+    ('ext-unknown-field', set_ext('endpiont', '203.0.113.5'), 'phone: wireguard_external_peers[phone].endpiont:'),
     # ---- comma strings and huge lists
     ('lan-comma-string', set_var('hq', 'wireguard_lan_subnets', '10.0.1.0/24, 10.0.3.0/24'), 'hq: wireguard_lan_subnets:'),
     ('extra-comma-string', set_var('remote', 'wireguard_extra_allowed_ips', '10.9.0.0/24,10.9.1.0/24'),
