@@ -362,7 +362,8 @@ VARIABLES = (
           attr='overlap_strategy'),
     _host('wireguard_full_tunnel', 'bool', to_bool, None, 'client sends everything (`0.0.0.0/0` and `::/0`) to the hub',
           shown_default='true for full_tunnel clients', attr='full_tunnel'),
-    _host('wireguard_extra_allowed_ips', 'list', _PREFIXES, [], 'split-tunnel client: extra prefixes it routes to the hub',
+    _host('wireguard_extra_allowed_ips', 'list', _PREFIXES, [], 'split-tunnel client: extra prefixes it routes to the hub '
+          "(those beyond the network leave by the hub's egress, masqueraded)",
           attr='extra_keys'),
     _host('wireguard_behind_nat', 'bool', to_bool, False, 'host is behind NAT/CGNAT: sends keepalive toward peers it reaches',
           attr='behind_nat'),

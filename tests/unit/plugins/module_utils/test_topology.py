@@ -87,6 +87,34 @@ def test_full_tunnel_ipv4_only_tunnel_masquerades_ipv4_only_but_still_routes_v6_
     assert plan['vps']['routing']['forward_ipv6'] is False
 
 
+def test_split_only_hub_forwards_and_masquerades_extras_beyond_it():
+    # every client split tunnel: the extra prefixes beyond the hub still leave by its egress
+    hosts = {'vps': {'address': '10.0.0.1/24', 'endpoint': '203.0.113.1', 'egress_interface': 'ens3',
+                     'lan_subnets': ['192.168.1.0/24']},
+             'phone': {'address': '10.0.0.2/24', 'full_tunnel': False, 'extra_allowed_ips': ['198.51.100.0/24']},
+             'office': {'address': '10.0.0.3/24', 'full_tunnel': False, 'extra_allowed_ips': ['192.168.1.0/24'],
+                        'lan_subnets': ['192.168.7.0/24']}}
+    routing = build_plan(network('full_tunnel', hosts, hub='vps'))['vps']['routing']
+    assert routing['forward_ipv4'] and routing['forward_to_egress']
+    assert routing['masquerade'] == [{'family': 'ipv4', 'source': '10.0.0.0/24', 'egress_interface': 'ens3'}]
+    # only the hub's own LAN and the tunnel: nothing leaves, no NAT, no accept toward the egress
+    hosts['phone']['extra_allowed_ips'] = ['192.168.1.0/24']
+    routing = build_plan(network('full_tunnel', hosts, hub='vps'))['vps']['routing']
+    assert routing['forward_ipv4'] and not routing['forward_to_egress'] and routing['masquerade'] == []
+    # another client's LAN is relayed wg -> wg, not sent out of the egress either
+    hosts['phone']['extra_allowed_ips'] = ['192.168.7.0/25']
+    routing = build_plan(network('full_tunnel', hosts, hub='vps'))['vps']['routing']
+    assert routing['relay'] and not routing['forward_to_egress'] and routing['masquerade'] == []
+
+
+def test_split_client_with_a_lan_has_its_lan_masqueraded_too():
+    hosts = {'vps': {'address': '10.0.0.1/24', 'endpoint': '203.0.113.1'},
+             'office': {'address': '10.0.0.3/24', 'full_tunnel': False, 'extra_allowed_ips': ['198.51.100.0/24'],
+                        'lan_subnets': ['192.168.7.0/24']}}
+    masq = build_plan(network('full_tunnel', hosts, hub='vps'))['vps']['routing']['masquerade']
+    assert [m['source'] for m in masq] == ['10.0.0.0/24', '192.168.7.0/24']
+
+
 def test_external_peers_attach_to_the_hub():
     hosts = {'vps': {'address': '10.0.0.1/24', 'endpoint': 'vpn.example.org'}, 'laptop': {'address': '10.0.0.2/24'}}
     key = 'A' * 43 + '='
