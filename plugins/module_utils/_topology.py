@@ -77,7 +77,8 @@ class PlanPeer(typing.TypedDict):
 class Masquerade(typing.TypedDict):
     family: str
     source: str
-    egress_interface: typing.Optional[str]
+    destination: typing.Optional[str]        # set: matched by this prefix, no interface (site NAT)
+    egress_interface: typing.Optional[str]   # no destination and None: the default-route interface
 
 
 class PlanRouting(typing.TypedDict):
@@ -460,6 +461,18 @@ class _Builder:
             return 'relay'
         return 'gateway' if self.topology == 'site_to_site' else 'member'
 
+    def _site_nat(self, spec, peer_keys):
+        """Masquerade of the other sites' traffic toward this gateway's own LANs, so LAN hosts need no
+        route back. Matched by destination, not by interface: the LAN interface is not known here,
+        and the default-route one is the WAN on a gateway with a separate LAN card."""
+        remote = [k for k in peer_keys if not is_default_route(k) and not any(
+            key_contains(t, k) for t in self.net.tunnel_keys)]
+        sources = collapse_keys(remote + list(self.net.tunnel_keys))
+        lans = collapse_keys(list(spec.lan_keys))
+        return [{'family': FAMILY[src[0]], 'source': key_str(src), 'destination': key_str(lan),
+                 'egress_interface': None}
+                for src in sources for lan in lans if lan[0] == src[0]]
+
     def _routing(self, spec, peer_keys):
         fams = set(self.tunnel_families)
         is_hub = spec.name == self.hub
@@ -474,17 +487,13 @@ class _Builder:
                 sources.extend(user.lan_keys)
             for key in collapse_keys(sources):
                 if key[0] == 4 or 6 in fams:
-                    masq.append({'family': FAMILY[key[0]], 'source': key_str(key),
+                    masq.append({'family': FAMILY[key[0]], 'source': key_str(key), 'destination': None,
                                  'egress_interface': spec.egress_interface})
         if is_hub:
             # relayed LANs are forwarded too
             routed |= {k[0] for k in peer_keys if not is_default_route(k)}
         if spec.site_nat:
-            remote = [k for k in peer_keys if not is_default_route(k) and not any(
-                key_contains(t, k) for t in self.net.tunnel_keys)]
-            for key in collapse_keys(remote + list(self.net.tunnel_keys)):
-                masq.append({'family': FAMILY[key[0]], 'source': key_str(key),
-                             'egress_interface': spec.egress_interface})
+            masq.extend(self._site_nat(spec, peer_keys))
         return {
             'forward_ipv4': forwards and 4 in routed,
             'forward_ipv6': forwards and 6 in routed,

@@ -372,7 +372,8 @@ VARIABLES = (
     _host('wireguard_egress_interface', 'str', validate_interface_name, None, "hub's public interface to NAT out of",
           shown_default='default-route interface (fact)', attr='egress_interface'),
     _host('wireguard_site_nat', 'bool', to_bool, False,
-          'site_to_site: masquerade remote LAN traffic out of the LAN instead of routing it', attr='site_nat'),
+          "site_to_site: masquerade the other sites' traffic toward this gateway's LANs (matched by the LAN "
+          'prefixes, not an interface) instead of routing it', attr='site_nat'),
     _host('wireguard_dns', 'list', list_of(dns_entry), [], 'DNS server addresses or search domains (clients)', attr='dns'),
     _host('wireguard_mtu', 'int', int_between(576, 65535, 'an MTU'), None, 'interface MTU', shown_default='unset',
           attr='mtu'),
