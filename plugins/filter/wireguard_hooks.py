@@ -10,11 +10,14 @@ author: netfleet engineers
 description:
   - Turns the C(routing) block of one host's entry in the plan returned by
     M(netfleet.wireguard.wireguard_plan) into C(PostUp)/C(PostDown) lines for wg-quick.
-  - A full tunnel hub masquerades the tunnel network(s) out of the egress interface and accepts
-    forwarding from the tunnel to the egress interface plus established/related traffic back.
+  - A hub whose clients send it a default route or prefixes beyond the network (full tunnel, or
+    split tunnel with such extra prefixes) masquerades the tunnel network(s) out of the egress
+    interface and accepts forwarding from the tunnel to the egress interface plus
+    established/related traffic back.
     A bastion or relay accepts forwarding from the tunnel back into the tunnel. A site gateway
-    accepts forwarding between its LAN subnets and the tunnel (routed, no NAT) and masquerades
-    only the entries the plan lists (C(wireguard_site_nat)).
+    accepts forwarding between its LAN subnets and the tunnel (routed, no NAT); with
+    C(wireguard_site_nat) it masquerades the other sites' traffic toward its own LAN subnets,
+    matched by their prefixes rather than by an interface.
   - With the C(iptables) backend the rules live in the chains C(NETFLEET-<if>-FWD) (jumped to
     from the top of C(FORWARD)) and C(NETFLEET-<if>-NAT) (jumped to from C(POSTROUTING)), for
     C(iptables) and C(ip6tables) as needed. PostUp creates or flushes the chains and adds each
@@ -38,8 +41,8 @@ options:
   egress_interface:
     description:
       - Interface that internet-bound traffic leaves by (usually the default-route interface).
-      - Required when the plan forwards to the egress or has a masquerade entry without
-        C(egress_interface).
+      - Required when the plan forwards to the egress or has a masquerade entry with neither
+        C(egress_interface) nor C(destination).
     type: str
   nft_path:
     description: Absolute path of the nftables rules file (nftables backend).

@@ -113,7 +113,8 @@ def policy(entry, egress_interface=None, host=None):
 
     Returns ``{"interface", "families", "forward": [rule...], "nat": [rule...]}`` where a forward
     rule is ``{"family", "iif", "oif", "saddr", "daddr", "established"}`` (None = any) and a nat
-    rule is ``{"family", "source", "oif", "destination"}``.
+    rule is ``{"family", "source", "oif", "destination"}`` (``oif`` None: a plan entry with a
+    destination and no egress interface, matched by addresses only).
     """
     where = "%s: " % host if host else ""
     if not isinstance(entry, dict):
@@ -189,11 +190,6 @@ def policy(entry, egress_interface=None, host=None):
         src_family, source = _network(item.get("source"), what + ".source")
         if src_family != family:
             raise ValueError("%s.source %s is not an %s prefix" % (what, source, family))
-        oif = item.get("egress_interface")
-        if oif in (None, ""):
-            oif = need_egress(what)
-        else:
-            check_ifname(oif, what + ".egress_interface")
         destination = item.get("destination")
         if destination not in (None, ""):
             dst_family, destination = _network(destination, what + ".destination")
@@ -201,6 +197,13 @@ def policy(entry, egress_interface=None, host=None):
                 raise ValueError("%s.destination %s is not an %s prefix" % (what, destination, family))
         else:
             destination = None
+        oif = item.get("egress_interface")
+        if oif not in (None, ""):
+            check_ifname(oif, what + ".egress_interface")
+        elif destination is None:
+            oif = need_egress(what)
+        else:
+            oif = None   # the destination says where it goes (site NAT: the LAN, whatever its interface)
         rule = {"family": family, "source": source, "oif": oif, "destination": destination}
         key = (family, source, oif, destination)
         if key not in seen_nat:
@@ -253,7 +256,8 @@ def _iptables_hooks(pol):
                 match = ["-s", r["source"]]
                 if r["destination"]:
                     match += ["-d", r["destination"]]
-                match += ["-o", "%i" if r["oif"] == interface else r["oif"]]
+                if r["oif"]:
+                    match += ["-o", "%i" if r["oif"] == interface else r["oif"]]
                 lines.append("%s -t nat -A %s %s -j MASQUERADE" % (ipt, nat_chain, " ".join(match)))
             # -A: an administrator's own SNAT placed earlier keeps precedence
             blocks.append(("-t nat ", nat_chain, "POSTROUTING", "-A", lines))
@@ -334,7 +338,8 @@ def nft_nat_rules(pol):
     rules = []
     for rule in pol["nat"]:
         addr = _NFT_ADDR[rule["family"]]
-        parts = ['oifname "%s"' % rule["oif"], "%s saddr %s" % (addr, rule["source"])]
+        parts = ['oifname "%s"' % rule["oif"]] if rule["oif"] else []
+        parts.append("%s saddr %s" % (addr, rule["source"]))
         if rule["destination"]:
             parts.append("%s daddr %s" % (addr, rule["destination"]))
         rules.append(" ".join(parts + ["masquerade"]))

@@ -89,7 +89,9 @@ def _routes_anything(routing):
 
 
 def _needs_egress(routing):
-    return bool(routing.get("forward_to_egress") or any(not m.get("egress_interface") for m in routing.get("masquerade") or []))
+    # a masquerade entry with a destination matches addresses, not the default-route interface
+    return bool(routing.get("forward_to_egress") or any(
+        not m.get("egress_interface") and not m.get("destination") for m in routing.get("masquerade") or []))
 
 
 def firewall_basis(entry, facts, settings):

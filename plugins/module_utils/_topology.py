@@ -78,7 +78,8 @@ class PlanPeer(typing.TypedDict):
 class Masquerade(typing.TypedDict):
     family: str
     source: str
-    egress_interface: typing.Optional[str]
+    destination: typing.Optional[str]        # set: matched by this prefix, no interface (site NAT)
+    egress_interface: typing.Optional[str]   # no destination and None: the default-route interface
 
 
 class PlanRouting(typing.TypedDict):
@@ -158,7 +159,8 @@ class _Builder:
         self.relay_scope = {}      # name -> set of member names
         self.loose_rp = set()
         self.notes = {}            # host -> human-readable notes on decisions (rendered as comments)
-        self.default_route_users = []   # specs that send a default route to the hub
+        self.egress_users = []          # specs whose traffic the hub sends out of its egress
+        self.beyond = {}                # key -> whether it lies beyond the network (_beyond)
         self.has_synthetic = set()      # hosts whose view holds synthesised entries
         self.tunnel_families = {k[0] for k in net.tunnel_keys}
 
@@ -172,6 +174,20 @@ class _Builder:
             self.relay_scope[name] = {spec.name for spec in members}
         return name
 
+    def _leaves_network(self, keys):
+        """Whether a prefix sent to the hub lies beyond the network (neither inside a tunnel network
+        nor inside a member's own prefixes): the hub then forwards it out of its egress, so it must
+        accept and masquerade that traffic, split tunnel or not (a default route is the extreme case)."""
+        return any(self._beyond(key) for key in keys)
+
+    def _beyond(self, key):
+        # cached: 10,000 clients often send the same extra prefix, which may cover many owned ones
+        if key not in self.beyond:
+            self.beyond[key] = is_default_route(key) or not (
+                any(key_contains(t, key) for t in self.net.tunnel_keys)
+                or any(key_contains(k, key) for k, _o, _v in owned_overlapping(self.net, key)))
+        return self.beyond[key]
+
     def _add_client_extras(self, spec, view, full_default):
         """Full-tunnel default routes and extra prefixes a host sends to its hub."""
         full = spec.full_tunnel if spec.full_tunnel is not None else full_default
@@ -180,8 +196,8 @@ class _Builder:
         view.extra.extend((k, 'wireguard_extra_allowed_ips') for k in spec.extra_keys)
         keys = {k for k, _l in view.extra}
         has4, has6 = DEFAULT_ROUTE_KEYS[0] in keys, DEFAULT_ROUTE_KEYS[1] in keys
-        if has4 or has6:
-            self.default_route_users.append(spec)
+        if self._leaves_network(keys):
+            self.egress_users.append(spec)
         if has4 != has6 and spec.has_ipv6 is not False:
             missing, present = ('::/0', '0.0.0.0/0') if has4 else ('0.0.0.0/0', '::/0')
             self.errors.add(spec.name, 'wireguard_extra_allowed_ips',
@@ -201,7 +217,7 @@ class _Builder:
         for spec in others:
             if spec.external:
                 if spec.full_tunnel if spec.full_tunnel is not None else full_default:
-                    self.default_route_users.append(spec)
+                    self.egress_users.append(spec)
                 if spec.endpoint is None and hub.endpoint is None:
                     self.errors.add(spec.name, 'wireguard_external_peers', 'neither this peer nor the hub %s has an endpoint'
                                     % self.hub)
@@ -446,6 +462,18 @@ class _Builder:
             return 'relay'
         return 'gateway' if self.topology == 'site_to_site' else 'member'
 
+    def _site_nat(self, spec, peer_keys):
+        """Masquerade of the other sites' traffic toward this gateway's own LANs, so LAN hosts need no
+        route back. Matched by destination, not by interface: the LAN interface is not known here,
+        and the default-route one is the WAN on a gateway with a separate LAN card."""
+        remote = [k for k in peer_keys if not is_default_route(k) and not any(
+            key_contains(t, k) for t in self.net.tunnel_keys)]
+        sources = collapse_keys(remote + list(self.net.tunnel_keys))
+        lans = collapse_keys(list(spec.lan_keys))
+        return [{'family': FAMILY[src[0]], 'source': key_str(src), 'destination': key_str(lan),
+                 'egress_interface': None}
+                for src in sources for lan in lans if lan[0] == src[0]]
+
     def _routing(self, spec, peer_keys):
         fams = set(self.tunnel_families)
         is_hub = spec.name == self.hub
@@ -453,24 +481,20 @@ class _Builder:
         routed = set(fams) | {k[0] for k in spec.lan_keys}
         masq = []
         to_egress = False
-        if is_hub and self.default_route_users:
+        if is_hub and self.egress_users:
             to_egress = True
             sources = list(self.net.tunnel_keys)
-            for user in self.default_route_users:
+            for user in self.egress_users:
                 sources.extend(user.lan_keys)
             for key in collapse_keys(sources):
                 if key[0] == 4 or 6 in fams:
-                    masq.append({'family': FAMILY[key[0]], 'source': key_str(key),
+                    masq.append({'family': FAMILY[key[0]], 'source': key_str(key), 'destination': None,
                                  'egress_interface': spec.egress_interface})
         if is_hub:
             # relayed LANs are forwarded too
             routed |= {k[0] for k in peer_keys if not is_default_route(k)}
         if spec.site_nat:
-            remote = [k for k in peer_keys if not is_default_route(k) and not any(
-                key_contains(t, k) for t in self.net.tunnel_keys)]
-            for key in collapse_keys(remote + list(self.net.tunnel_keys)):
-                masq.append({'family': FAMILY[key[0]], 'source': key_str(key),
-                             'egress_interface': spec.egress_interface})
+            masq.extend(self._site_nat(spec, peer_keys))
         return {
             'forward_ipv4': forwards and 4 in routed,
             'forward_ipv6': forwards and 6 in routed,

@@ -383,7 +383,8 @@ VARIABLES = (
           attr='overlap_strategy'),
     _host('wireguard_full_tunnel', 'bool', to_bool, None, 'client sends everything (`0.0.0.0/0` and `::/0`) to the hub',
           shown_default='true for full_tunnel clients', attr='full_tunnel'),
-    _host('wireguard_extra_allowed_ips', 'list', _PREFIXES, [], 'split-tunnel client: extra prefixes it routes to the hub',
+    _host('wireguard_extra_allowed_ips', 'list', _PREFIXES, [], 'split-tunnel client: extra prefixes it routes to the hub '
+          "(those beyond the network leave by the hub's egress, masqueraded)",
           attr='extra_keys'),
     _host('wireguard_behind_nat', 'bool', to_bool, False, 'host is behind NAT/CGNAT: sends keepalive toward peers it reaches',
           attr='behind_nat'),
@@ -392,7 +393,8 @@ VARIABLES = (
     _host('wireguard_egress_interface', 'str', validate_interface_name, None, "hub's public interface to NAT out of",
           shown_default='default-route interface (fact)', attr='egress_interface'),
     _host('wireguard_site_nat', 'bool', to_bool, False,
-          'site_to_site: masquerade remote LAN traffic out of the LAN instead of routing it', attr='site_nat'),
+          "site_to_site: masquerade the other sites' traffic toward this gateway's LANs (matched by the LAN "
+          'prefixes, not an interface) instead of routing it', attr='site_nat'),
     _host('wireguard_dns', 'list', list_of(dns_entry), [], 'DNS server addresses or search domains (clients)', attr='dns'),
     _host('wireguard_mtu', 'int', int_between(576, 65535, 'an MTU'), None, 'interface MTU', shown_default='unset',
           attr='mtu'),

@@ -7,10 +7,13 @@ Usage: report.py INVENTORY_DIR [--ansible-inventory PATH]
 For every host of the WireGuard group (``wireguard`` or ``wireguard_network_group``) it shows
 listen port, and per peer: endpoint, age of the latest handshake and bytes received/sent. Keys are
 read with ``wg show <if> <field>`` queries that never include the private key. Then every host pings
-every tunnel address and every ``lab_probes`` address (3 tries, 1 s each) and a matrix shows
-reachable (✔), unreachable (✘) and self (·).
+every tunnel address and every ``lab_probes`` address and a matrix shows reachable (✔), unreachable
+(✘) and self (·). A tunnel carries nothing until its handshake is done, so right after a deployment
+a first ping may fail: the pairs that did not answer are pinged again, every 2 s, for up to 30 s
+(``probe``); a pair still silent then is unreachable.
 
-Exit status 0 when the report could be made; 1 when a host has no WireGuard interface.
+Exit status 0 when every pair answered; 1, with a line naming each unreachable pair, when one did
+not, or when a host has no WireGuard interface.
 """
 
 from __future__ import annotations
@@ -21,9 +24,14 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 OK, KO, SELF = "\u2714", "\u2718", "\u00b7"
+PROBE_BUDGET = 30.0   # seconds: the whole wait for every pair to answer once
+PROBE_PAUSE = 2.0     # seconds between two rounds over the pairs that did not answer yet
+
+Pair = tuple[str, str]   # (host, address it pings)
 
 
 def run(argv: list[str], timeout: float = 30) -> tuple[int, str]:
@@ -102,10 +110,45 @@ def table(rows: list[list[str]]) -> str:
 
 
 def ping(container: str, address: str) -> bool:
-    for dummy in range(3):
-        if pexec(container, "ping", "-c", "1", "-W", "1", address, timeout=10)[0] == 0:
-            return True
-    return False
+    return pexec(container, "ping", "-c", "1", "-W", "1", address, timeout=10)[0] == 0
+
+
+def probe(pairs: list[Pair], check: Callable[[list[Pair]], dict[Pair, bool]],
+          budget: float = PROBE_BUDGET, pause: float = PROBE_PAUSE,
+          clock: Callable[[], float] | None = None,
+          sleep: Callable[[float], None] | None = None) -> tuple[dict[Pair, bool], int]:
+    """Ping every pair, then again only those that did not answer, with ``pause`` between rounds,
+    until all answered or ``budget`` seconds are spent: a first ping right after a deployment may
+    go out before the tunnel's handshake, one that still fails after the budget is a real failure.
+    ``check`` pings a list of pairs (in parallel) and says which answered. Returns (reachable per
+    pair, rounds made)."""
+    clock, sleep = clock or time.monotonic, sleep or time.sleep
+    result = dict.fromkeys(pairs, False)
+    pending, rounds, start = list(pairs), 0, clock()
+    while pending:
+        rounds += 1
+        began = clock()
+        answered = check(pending)
+        for pair in pending:
+            result[pair] = bool(answered.get(pair))
+        pending = [pair for pair in pending if not result[pair]]
+        now = clock()
+        # stop when the pause and one more round as long as this one would overrun the budget
+        if not pending or (now - start) + pause + (now - began) > budget:
+            break
+        sleep(pause)
+    return result, rounds
+
+
+def unreachable(result: dict[Pair, bool], names: dict[str, str]) -> list[str]:
+    """One line per pair that never answered, naming both ends (empty when all did)."""
+    return [f"unreachable: {host} -> {names.get(address, address)} {address}"
+            for (host, address), ok in result.items() if not ok]
+
+
+def exit_status(result: dict[Pair, bool], missing: list[str]) -> int:
+    """The report fails when a host has no interface or a pair is unreachable: nothing to retry."""
+    return 1 if missing or not all(result.values()) else 0
 
 
 def main() -> int:
@@ -143,15 +186,16 @@ def main() -> int:
     for h in hosts:
         for addr in as_list(hv.get(h, {}).get("wireguard_address")):
             targets.append((h, addr.split("/")[0], h))
-    for probe in first.get("lab_probes", []) or []:
-        targets.append((probe["name"], probe["address"], probe.get("host")))
+    for extra in first.get("lab_probes", []) or []:
+        targets.append((extra["name"], extra["address"], extra.get("host")))
 
+    pairs = [(h, t[1]) for h in hosts if pub[h] is not None for t in targets if t[2] != h]
     with ThreadPoolExecutor(max_workers=8) as pool:
-        futures = {
-            (h, t[1]): pool.submit(ping, container[h], t[1])
-            for h in hosts if pub[h] is not None for t in targets if t[2] != h
-        }
-        result = {k: f.result() for k, f in futures.items()}
+        def check(pending: list[Pair]) -> dict[Pair, bool]:
+            return dict(zip(pending, pool.map(lambda pair: ping(container[pair[0]], pair[1]), pending)))
+        started = time.monotonic()
+        result, rounds = probe(pairs, check)
+        waited = time.monotonic() - started
 
     now = time.time()
     missing = []
@@ -181,7 +225,8 @@ def main() -> int:
 
     good = sum(result.values())
     print(f"\nping matrix ({OK} reachable, {KO} not, {SELF} self): "
-          f"{good}/{len(result)} reachable")
+          f"{good}/{len(result)} reachable"
+          + (f" (pairs that did not answer retried: {rounds} rounds in {waited:.0f} s)" if rounds > 1 else ""))
     rows = [["from \\ to"] + [f"{t[0]} {t[1]}" for t in targets]]
     for h in hosts:
         row = [h]
@@ -193,11 +238,12 @@ def main() -> int:
             else:
                 row.append(OK if result[(h, t[1])] else KO)
         rows.append(row)
-    print(table(rows))
+    print(table(rows), flush=True)   # before the stderr lines below, also through a pipe
     if missing:
         print(f"report: no WireGuard interface on: {', '.join(missing)}", file=sys.stderr)
-        return 1
-    return 0
+    for line in unreachable(result, {t[1]: t[0] for t in targets}):
+        print(f"report: {line} (no answer within {PROBE_BUDGET:.0f} s)", file=sys.stderr)
+    return exit_status(result, missing)
 
 
 if __name__ == "__main__":

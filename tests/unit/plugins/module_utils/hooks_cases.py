@@ -27,10 +27,11 @@ CASES = {
     "full_tunnel_client": entry(listen_port=None),
     # seed 001 section 03: HQ gateway, routed (no NAT)
     "site_gateway": entry(forward_ipv4=True, lan_subnets=["10.0.1.0/24"]),
-    # the same gateway with wireguard_site_nat: remote LAN masqueraded out of the LAN side
+    # the same gateway with wireguard_site_nat: remote LAN masqueraded toward the own LAN
     "site_gateway_nat": entry(
         forward_ipv4=True, lan_subnets=["10.0.1.0/24"],
-        masquerade=[{"family": "ipv4", "source": "10.0.2.0/24", "egress_interface": None}]),
+        masquerade=[{"family": "ipv4", "source": "10.0.2.0/24", "destination": "10.0.1.0/24",
+                     "egress_interface": None}]),
     # seed 001 section 04: bastion relays wg0 -> wg0
     "bastion": entry(forward_ipv4=True, relay=True, loose_rp_filter=True),
     "mesh_member": entry(),

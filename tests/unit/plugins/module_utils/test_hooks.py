@@ -61,15 +61,16 @@ EXPECT = {
             "absent": ["masquerade", "postrouting", "eth0"],
         },
     },
+    # matched by the own LAN's prefix: the egress (default-route) interface may be the WAN
     "site_gateway_nat": {
         "iptables": {
-            "present": ["iptables -w -t nat -A NETFLEET-wg0-NAT -s 10.0.2.0/24 -o eth0 -j MASQUERADE",
+            "present": ["iptables -w -t nat -A NETFLEET-wg0-NAT -s 10.0.2.0/24 -d 10.0.1.0/24 -j MASQUERADE",
                         "iptables -w -A NETFLEET-wg0-FWD -d 10.0.1.0/24 -i wg0 -j ACCEPT"],
-            "absent": ["10.0.0.0", "ip6tables"],
+            "absent": ["10.0.0.0", "ip6tables", "eth0"],
         },
         "nftables": {
-            "present": ['oifname "eth0" ip saddr 10.0.2.0/24 counter masquerade'],
-            "absent": ["ip6 saddr"],
+            "present": ["\tip saddr 10.0.2.0/24 ip daddr 10.0.1.0/24 counter masquerade"],
+            "absent": ["ip6 saddr", "eth0"],
         },
     },
     "bastion": {
@@ -172,16 +173,18 @@ def test_nft_bastion_has_no_nat_chain():
 
 
 def test_egress_not_needed_where_not_used():
-    # bastion and routed gateway never need an egress interface
-    for name in ("bastion", "site_gateway", "mesh_member"):
+    # bastion, routed gateway and site NAT (matched by destination) never need an egress interface
+    for name in ("bastion", "site_gateway", "site_gateway_nat", "mesh_member"):
         for backend in BACKENDS:
             h.build_hooks(case(name), backend)
 
 
 @pytest.mark.parametrize("name", ["full_tunnel_hub", "site_gateway_nat"])
 def test_missing_egress_is_a_clear_error(name):
+    e = case(name)
+    e["routing"]["masquerade"][0].pop("destination", None)   # matched by interface: needs one
     with pytest.raises(ValueError, match=r"^vps1: .*wireguard_egress_interface"):
-        h.build_hooks(case(name), "iptables", host="vps1")
+        h.build_hooks(e, "iptables", host="vps1")
 
 
 def test_plan_egress_wins_over_resolved():
@@ -194,13 +197,21 @@ def test_plan_egress_wins_over_resolved():
     assert "-i %i -o eth0 -j ACCEPT" in text
 
 
-def test_masquerade_destination_is_honoured():
+def test_masquerade_destination_is_matched_instead_of_an_interface():
+    # site NAT: the LAN interface is unknown and the resolved egress is the WAN, so no -o / oifname
     e = case("site_gateway_nat")
-    e["routing"]["masquerade"][0]["destination"] = "10.0.1.0/24"
     ipt = "\n".join(h.build_hooks(e, "iptables", egress_interface="eth1")["post_up"])
-    assert "-s 10.0.2.0/24 -d 10.0.1.0/24 -o eth1 -j MASQUERADE" in ipt
+    assert "-s 10.0.2.0/24 -d 10.0.1.0/24 -j MASQUERADE" in ipt
+    assert "-o eth1" not in ipt
     nft = h.build_hooks(e, "nftables", egress_interface="eth1")["nft_ruleset"]
-    assert 'oifname "eth1" ip saddr 10.0.2.0/24 ip daddr 10.0.1.0/24 counter masquerade' in nft
+    assert "\tip saddr 10.0.2.0/24 ip daddr 10.0.1.0/24 counter masquerade" in nft
+    assert "eth1" not in nft
+    # an entry naming its interface as well gets both matches
+    e["routing"]["masquerade"][0]["egress_interface"] = "lan0"
+    ipt = "\n".join(h.build_hooks(e, "iptables")["post_up"])
+    assert "-s 10.0.2.0/24 -d 10.0.1.0/24 -o lan0 -j MASQUERADE" in ipt
+    nft = h.build_hooks(e, "nftables")["nft_ruleset"]
+    assert 'oifname "lan0" ip saddr 10.0.2.0/24 ip daddr 10.0.1.0/24 counter masquerade' in nft
 
 
 def test_ipv6_lan_on_dual_stack_gateway():

@@ -65,11 +65,16 @@ def test_full_tunnel_hub_egress_from_inventory():
 def test_site_to_site_reference_masquerades_remote_lan():
     # the reference inventory sets wireguard_site_nat (LAN hosts have no route back)
     plan = plan_of("site_to_site")
+    # no egress interface needed: the rules match the own LAN's prefix, not an interface
     hq, remote = up(plan, "hq", egress=None), up(plan, "remote", egress=None)
-    assert "iptables -w -t nat -A NETFLEET-wg0-NAT -s 10.0.2.0/24 -o eth0 -j MASQUERADE" in hq
-    assert "iptables -w -t nat -A NETFLEET-wg0-NAT -s 10.0.1.0/24 -o eth0 -j MASQUERADE" in remote
+    assert "iptables -w -t nat -A NETFLEET-wg0-NAT -s 10.0.2.0/24 -d 10.0.1.0/24 -j MASQUERADE" in hq
+    assert "iptables -w -t nat -A NETFLEET-wg0-NAT -s 10.0.1.0/24 -d 10.0.2.0/24 -j MASQUERADE" in remote
     assert "iptables -w -A NETFLEET-wg0-FWD -d 10.0.1.0/24 -i wg0 -j ACCEPT" in hq
-    assert not any("-s 10.0.1.0/24 -o eth0 -j MASQUERADE" in line for line in hq)
+    assert not any("-s 10.0.1.0/24" in line for line in hq if "MASQUERADE" in line)
+    assert not any(" -o " in line for line in hq + remote if "MASQUERADE" in line)
+    nft = up(plan, "hq", "nftables", egress=None)
+    assert "ip saddr 10.0.2.0/24 ip daddr 10.0.1.0/24 counter masquerade" in nft
+    assert "oifname" not in nft.split("chain postrouting")[1]
 
 
 def test_site_to_site_routed_without_nat():

@@ -69,6 +69,21 @@ def test_hub_without_default_route_fails_naming_host_and_variable():
         hp.decide('vps', PLAN['vps'], no_route)
 
 
+def test_site_nat_gateway_needs_no_egress_interface():
+    # matched by the own LAN's prefix: neither a default route nor wireguard_egress_interface is needed
+    common = {'wireguard_topology': 'site_to_site', 'wireguard_site_nat': True}
+    plan = build_plan({
+        'hq': dict(common, wireguard_address='10.100.0.1/24', wireguard_endpoint='192.0.2.1',
+                   wireguard_lan_subnets=['10.0.1.0/24']),
+        'br': dict(common, wireguard_address='10.100.0.2/24', wireguard_endpoint='192.0.2.2',
+                   wireguard_lan_subnets=['10.0.2.0/24'])})
+    no_route = facts(routes={'ipv4_default': [], 'ipv6_default': [], 'ipv6_ra': []},
+                     commands={'nft': None, 'iptables': '/usr/sbin/iptables', 'resolvconf': None})
+    d = hp.decide('hq', plan['hq'], no_route)
+    assert d['firewall']['egress'] is None and d['basis'] == ['firewall backend: iptables (detected: nft is not installed)']
+    assert 'iptables -w -t nat -A NETFLEET-%i-NAT -s 10.0.2.0/24 -d 10.0.1.0/24 -j MASQUERADE' in d['firewall']['post_up']
+
+
 def test_nft_file_written_only_when_it_differs_and_reloaded_only_when_loaded():
     d = hp.decide('vps', PLAN['vps'], facts())
     fw = d['firewall']

@@ -67,10 +67,10 @@ def test_full_tunnel_clients_only_peer_with_the_hub_and_hub_routes():
     routing = plan['vps']['routing']
     assert routing['forward_ipv4'] and routing['forward_ipv6'] and routing['forward_to_egress']
     # egress unknown in the inventory: null, the firewall role uses the default-route interface
-    assert {'family': 'ipv4', 'source': '10.0.0.0/24', 'egress_interface': None} in routing['masquerade']
-    assert {'family': 'ipv6', 'source': 'fd00::/64', 'egress_interface': None} in routing['masquerade']
+    assert {'family': 'ipv4', 'source': '10.0.0.0/24', 'destination': None, 'egress_interface': None} in routing['masquerade']
+    assert {'family': 'ipv6', 'source': 'fd00::/64', 'destination': None, 'egress_interface': None} in routing['masquerade']
     # the office's LAN leaves through the hub too (its full tunnel carries the LAN's traffic)
-    assert {'family': 'ipv4', 'source': '192.168.7.0/24', 'egress_interface': None} in routing['masquerade']
+    assert {'family': 'ipv4', 'source': '192.168.7.0/24', 'destination': None, 'egress_interface': None} in routing['masquerade']
     assert plan['vps']['listen_port'] == 51820
     assert plan['laptop']['listen_port'] is None           # no endpoint: does not listen
     assert plan['office']['listen_port'] == 51820           # reachable: listens
@@ -83,8 +83,36 @@ def test_full_tunnel_ipv4_only_tunnel_masquerades_ipv4_only_but_still_routes_v6_
              'laptop': {'address': '10.0.0.2/24'}}
     plan = build_plan(network('full_tunnel', hosts, hub='vps'))
     assert allowed(plan, 'laptop', 'vps') == ['0.0.0.0/0', '::/0']   # IPv6 dropped in the tunnel, never leaked
-    assert plan['vps']['routing']['masquerade'] == [{'family': 'ipv4', 'source': '10.0.0.0/24', 'egress_interface': 'ens3'}]
+    assert plan['vps']['routing']['masquerade'] == [{'family': 'ipv4', 'source': '10.0.0.0/24', 'destination': None, 'egress_interface': 'ens3'}]
     assert plan['vps']['routing']['forward_ipv6'] is False
+
+
+def test_split_only_hub_forwards_and_masquerades_extras_beyond_it():
+    # every client split tunnel: the extra prefixes beyond the hub still leave by its egress
+    hosts = {'vps': {'address': '10.0.0.1/24', 'endpoint': '203.0.113.1', 'egress_interface': 'ens3',
+                     'lan_subnets': ['192.168.1.0/24']},
+             'phone': {'address': '10.0.0.2/24', 'full_tunnel': False, 'extra_allowed_ips': ['198.51.100.0/24']},
+             'office': {'address': '10.0.0.3/24', 'full_tunnel': False, 'extra_allowed_ips': ['192.168.1.0/24'],
+                        'lan_subnets': ['192.168.7.0/24']}}
+    routing = build_plan(network('full_tunnel', hosts, hub='vps'))['vps']['routing']
+    assert routing['forward_ipv4'] and routing['forward_to_egress']
+    assert routing['masquerade'] == [{'family': 'ipv4', 'source': '10.0.0.0/24', 'destination': None, 'egress_interface': 'ens3'}]
+    # only the hub's own LAN and the tunnel: nothing leaves, no NAT, no accept toward the egress
+    hosts['phone']['extra_allowed_ips'] = ['192.168.1.0/24']
+    routing = build_plan(network('full_tunnel', hosts, hub='vps'))['vps']['routing']
+    assert routing['forward_ipv4'] and not routing['forward_to_egress'] and routing['masquerade'] == []
+    # another client's LAN is relayed wg -> wg, not sent out of the egress either
+    hosts['phone']['extra_allowed_ips'] = ['192.168.7.0/25']
+    routing = build_plan(network('full_tunnel', hosts, hub='vps'))['vps']['routing']
+    assert routing['relay'] and not routing['forward_to_egress'] and routing['masquerade'] == []
+
+
+def test_split_client_with_a_lan_has_its_lan_masqueraded_too():
+    hosts = {'vps': {'address': '10.0.0.1/24', 'endpoint': '203.0.113.1'},
+             'office': {'address': '10.0.0.3/24', 'full_tunnel': False, 'extra_allowed_ips': ['198.51.100.0/24'],
+                        'lan_subnets': ['192.168.7.0/24']}}
+    masq = build_plan(network('full_tunnel', hosts, hub='vps'))['vps']['routing']['masquerade']
+    assert [m['source'] for m in masq] == ['10.0.0.0/24', '192.168.7.0/24']
 
 
 def test_external_peers_attach_to_the_hub():
@@ -124,16 +152,19 @@ def test_site_to_site_three_sites():
         assert plan[host]['routing']['masquerade'] == []          # site_nat off: routed
 
 
-def test_site_nat_masquerades_remote_lans_out_of_egress():
+def test_site_nat_masquerades_toward_the_own_lans_whatever_the_interface():
+    # the egress (default-route) interface is the WAN of a gateway with a LAN card: it is not matched
     hosts = {
-        'a': {'address': '10.100.0.1/24', 'endpoint': '192.0.2.1', 'lan_subnets': ['10.1.0.0/24'], 'site_nat': True,
-              'egress_interface': 'lan0'},
+        'a': {'address': '10.100.0.1/24', 'endpoint': '192.0.2.1', 'lan_subnets': ['10.1.0.0/24', 'fd01::/64'],
+              'site_nat': True, 'egress_interface': 'wan0'},
         'b': {'address': '10.100.0.2/24', 'endpoint': '192.0.2.2', 'lan_subnets': ['10.2.0.0/24']},
     }
     plan = build_plan(network('site_to_site', hosts))
-    sources = {m['source'] for m in plan['a']['routing']['masquerade']}
-    assert '10.2.0.0/24' in sources and '10.1.0.0/24' not in sources
-    assert all(m['egress_interface'] == 'lan0' for m in plan['a']['routing']['masquerade'])
+    assert plan['a']['routing']['masquerade'] == [
+        {'family': 'ipv4', 'source': '10.2.0.0/24', 'destination': '10.1.0.0/24', 'egress_interface': None},
+        {'family': 'ipv4', 'source': '10.100.0.0/24', 'destination': '10.1.0.0/24', 'egress_interface': None},
+    ]
+    assert not plan['a']['routing']['forward_to_egress']
     assert plan['b']['routing']['masquerade'] == []
 
 
@@ -245,7 +276,7 @@ def test_mesh_full_tunnel_member_sends_default_to_relay_which_nats():
     assert allowed(plan, 'b', 'relay') == ['0.0.0.0/0', '::/0']
     assert allowed(plan, 'b', 'a') == ['10.9.0.2/32']            # more specific than the default: direct
     assert plan['relay']['routing']['forward_to_egress'] is True
-    assert plan['relay']['routing']['masquerade'] == [{'family': 'ipv4', 'source': '10.9.0.0/24', 'egress_interface': 'eth0'}]
+    assert plan['relay']['routing']['masquerade'] == [{'family': 'ipv4', 'source': '10.9.0.0/24', 'destination': None, 'egress_interface': 'eth0'}]
 
 
 def test_preshared_key_flag_is_pairwise():

@@ -118,15 +118,18 @@ def test_peer_sections_are_named(name):
 
 def test_reference_routing_facts():
     ft = build_plan(load_inventory('full_tunnel'))
-    assert ft['vps']['routing']['masquerade'] == [{'family': 'ipv4', 'source': '10.0.0.0/24', 'egress_interface': 'eth0'}]
+    assert ft['vps']['routing']['masquerade'] == [
+        {'family': 'ipv4', 'source': '10.0.0.0/24', 'destination': None, 'egress_interface': 'eth0'}]
     assert ft['vps']['routing']['forward_ipv4'] and ft['vps']['routing']['forward_to_egress']
     assert not ft['vps']['routing']['forward_ipv6']       # no IPv6 in the tunnel: no v6 forwarding/NAT
     assert not ft['laptop']['routing']['forward_ipv4']
     s2s = build_plan(load_inventory('site_to_site'))
-    for host, remote_lan in (('hq', '10.0.2.0/24'), ('remote', '10.0.1.0/24')):
+    for host, own_lan, remote_lan in (('hq', '10.0.1.0/24', '10.0.2.0/24'), ('remote', '10.0.2.0/24', '10.0.1.0/24')):
         routing = s2s[host]['routing']
         assert routing['forward_ipv4'] and not routing['relay']
-        assert {'family': 'ipv4', 'source': remote_lan, 'egress_interface': 'eth0'} in routing['masquerade']
+        # site NAT: toward the own LAN, matched by its prefix (not by an interface)
+        assert {'family': 'ipv4', 'source': remote_lan, 'destination': own_lan,
+                'egress_interface': None} in routing['masquerade']
     bastion = build_plan(load_inventory('bastion'))
     assert bastion['bastion']['routing']['relay'] and bastion['bastion']['routing']['forward_ipv4']
     assert bastion['bastion']['routing']['masquerade'] == []
