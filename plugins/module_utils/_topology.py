@@ -188,6 +188,12 @@ class _Builder:
                 or any(key_contains(k, key) for k, _o, _v in owned_overlapping(self.net, key)))
         return self.beyond[key]
 
+    def _device_egress(self, spec, full_default):
+        """A device's profile (full, or split with extras beyond the network) goes out of the hub's egress."""
+        full = spec.full_tunnel if spec.full_tunnel is not None else full_default
+        if full or self._leaves_network(spec.extra_keys):
+            self.egress_users.append(spec)
+
     def _add_client_extras(self, spec, view, full_default):
         """Full-tunnel default routes and extra prefixes a host sends to its hub."""
         full = spec.full_tunnel if spec.full_tunnel is not None else full_default
@@ -216,8 +222,7 @@ class _Builder:
             self._relay_set('spokes', others)
         for spec in others:
             if spec.external:
-                if spec.full_tunnel if spec.full_tunnel is not None else full_default:
-                    self.egress_users.append(spec)
+                self._device_egress(spec, full_default)
                 if spec.endpoint is None and hub.endpoint is None:
                     self.errors.add(spec.name, 'wireguard_external_peers', 'neither this peer nor the hub %s has an endpoint'
                                     % self.hub)
@@ -245,6 +250,8 @@ class _Builder:
             self.errors.add(self.hub, 'wireguard_hub', 'the relay %s has no wireguard_endpoint, so hosts without one '
                             'cannot reach it' % self.hub)
         externals = [self.net.externals[n] for n in sorted(self.net.externals)]
+        for spec in externals:
+            self._device_egress(spec, False)
         if relay is not None:
             self._relay_set('unreachable', [s for s in without if s is not relay] + externals)
             if externals:

@@ -44,8 +44,8 @@ options:
     default: present
   rekey:
     description:
-      - Make a new key pair for the selected C(key_mode: controller) devices (the device must import its new
-        profile). Refused for C(key_mode: device) devices, which make their own keys.
+      - "Make a new key pair for the selected C(key_mode: controller) devices (the device must import its new
+        profile). Refused for C(key_mode: device) devices, which make their own keys."
     type: bool
     default: false
   dir:
@@ -71,11 +71,14 @@ options:
 attributes:
   check_mode:
     support: full
-    details: Reports what would be enrolled, revoked and written; writes nothing.
+    description: Reports what would be enrolled, revoked and written; writes nothing.
   diff_mode:
     support: none
+    description: Profiles hold private keys; they are never shown as a diff.
   platform:
-    platforms: posix
+    support: full
+    platforms: all
+    description: Runs on the controller only.
 notes:
   - The devices and their fields stay in the inventory, the source of truth; this module only adds what the
     inventory cannot hold (key pairs made on the controller, revocations).

@@ -105,13 +105,13 @@ def test_enrol_writes_private_profiles_and_records_the_public_key(lab):
 def test_second_run_changes_nothing(lab):
     run(lab, '-e', 'client=all')
     before = {f: (folder(lab) / f).read_bytes() for f in os.listdir(folder(lab))}
-    result, _ = run(lab, '-e', 'client=all')
+    result = run(lab, '-e', 'client=all')[0]
     assert not result['changed'] and all(not c['files'] for c in result['clients'])
     assert {f: (folder(lab) / f).read_bytes() for f in os.listdir(folder(lab))} == before
 
 
 def test_check_mode_writes_nothing(lab):
-    result, _ = run(lab, '--check', '-e', 'client=phone')
+    result = run(lab, '--check', '-e', 'client=phone')[0]
     assert result['changed'] and by_name(result)['phone']['state'] == 'active'
     assert not (lab / 'inventory' / 'wireguard-clients').exists()
     assert not (lab / 'inventory' / '.wireguard_public_keys.yml').exists()
@@ -120,15 +120,15 @@ def test_check_mode_writes_nothing(lab):
 def test_revoke_then_enrol_again_with_a_new_key(lab):
     run(lab, '-e', 'client=phone')
     first = registry(lab)['wg0']['phone']
-    result, output = run(lab, '-e', 'client=phone', '-e', 'state=absent')
+    result = run(lab, '-e', 'client=phone', '-e', 'state=absent')[0]
     assert by_name(result)['phone']['state'] == 'revoked' and result['changed']
     assert 'phone' not in registry(lab).get('wg0', {})
     assert not (folder(lab) / 'phone.conf').exists() and not (folder(lab) / 'phone.png').exists()
     revoked = _devices.load_revoked(str(lab / 'inventory' / '.wireguard_revoked_devices.yml'))
     assert list(revoked['wg0']) == ['phone']
-    again, _ = run(lab, '-e', 'client=phone', '-e', 'state=absent')
+    again = run(lab, '-e', 'client=phone', '-e', 'state=absent')[0]
     assert not again['changed']
-    result, _ = run(lab, '-e', 'client=phone')
+    result = run(lab, '-e', 'client=phone')[0]
     assert by_name(result)['phone']['state'] == 'active'
     assert registry(lab)['wg0']['phone'] not in (first, None)
     assert _devices.load_revoked(str(lab / 'inventory' / '.wireguard_revoked_devices.yml')) == {}
@@ -155,7 +155,7 @@ def test_a_profile_lost_after_enrolment_is_reported_not_invented(lab):
     for name in os.listdir(folder(lab)):
         if name.startswith('phone.'):
             os.unlink(folder(lab) / name)
-    result, _ = run(lab, '-e', 'client=phone')
+    result = run(lab, '-e', 'client=phone')[0]
     assert 'rekey=true' in by_name(result)['phone']['note'] and not by_name(result)['phone']['files']
 
 
@@ -164,7 +164,7 @@ def test_a_profile_lost_after_enrolment_is_reported_not_invented(lab):
     (('-e', 'client=tablet', '-e', 'rekey=true'), 'tablet: rekey: key_mode is device'),
 ])
 def test_refusals_name_the_device(lab, extra, message):
-    _, output = run(lab, *extra, ok=False)
+    output = run(lab, *extra, ok=False)[1]
     assert message in output
 
 
@@ -172,7 +172,7 @@ def test_a_profile_whose_key_does_not_match_the_registry_is_refused(lab):
     run(lab, '-e', 'client=phone')
     conf = folder(lab) / 'phone.conf'
     conf.write_text(re.sub(r'^PrivateKey = \S+$', 'PrivateKey = ' + private_key(9), conf.read_text(), flags=re.M))
-    _, output = run(lab, '-e', 'client=phone', ok=False)
+    output = run(lab, '-e', 'client=phone', ok=False)[1]
     assert 'does not match its public key in the key registry' in output
 
 
@@ -181,6 +181,6 @@ def test_a_symlinked_profile_folder_is_refused(lab, tmp_path):
     target.mkdir()
     (lab / 'inventory' / 'wireguard-clients').mkdir()
     os.symlink(target, folder(lab))
-    _, output = run(lab, '-e', 'client=phone', ok=False)
+    output = run(lab, '-e', 'client=phone', ok=False)[1]
     assert 'symbolic link is refused' in output
     assert os.listdir(target) == []

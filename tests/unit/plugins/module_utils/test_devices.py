@@ -19,6 +19,7 @@ from wgkeys import private_key, public_key
 def key(seed):
     return public_key(private_key(seed))
 
+
 TODAY = datetime.date(2026, 12, 3)
 
 
@@ -69,7 +70,7 @@ def test_device_state_truth_table(fields, keys, revoked, state):
 
 
 def test_controller_key_from_the_registry_reaches_the_hub():
-    plan, devices, _ = plan_with(network(phone(key_mode='controller', public_key=None)), keys={'phone': key(9)})
+    plan, devices = plan_with(network(phone(key_mode='controller', public_key=None)), keys={'phone': key(9)})[:2]
     peer = next(p for p in plan['vps']['peers'] if p['name'] == 'phone')
     assert peer['public_key'] == key(9) and peer['allowed_ips'] == ['10.0.0.10/32']
     assert devices['states']['phone']['public_key'] == key(9)
@@ -116,23 +117,23 @@ def profile(devices, name='phone', private=None):
     ({'full_tunnel': False, 'lan_subnets': ['10.20.1.0/24']}, '10.0.0.0/24, 10.20.0.0/24, 192.168.50.0/24'),
 ])
 def test_profile_allowed_ips(fields, allowed):
-    _, devices, _ = plan_with(network(phone(**fields)))
+    devices = plan_with(network(phone(**fields)))[1]
     assert 'AllowedIPs = %s\n' % allowed in profile(devices)
 
 
 def test_split_profile_in_a_bastion_network_reaches_every_spoke_lan():
-    _, devices, _ = plan_with(network(phone(full_tunnel=False), topology='bastion'))
+    devices = plan_with(network(phone(full_tunnel=False), topology='bastion'))[1]
     assert 'AllowedIPs = 10.0.0.0/24, 10.20.0.0/24, 192.168.50.0/24\n' in profile(devices)
 
 
 def test_bastion_devices_default_to_split():
-    _, devices, _ = plan_with(network(phone(), topology='bastion'))
+    devices = plan_with(network(phone(), topology='bastion'))[1]
     assert '0.0.0.0/0' not in profile(devices)
 
 
 def test_profile_text_whole():
     hostvars = network(phone(dns=['10.0.0.1', 'lan'], mtu=1380), wireguard_client_dns=['9.9.9.9'])
-    _, devices, _ = plan_with(hostvars)
+    devices = plan_with(hostvars)[1]
     assert profile(devices, private=key(5)) == (
         '# phone: profile for the wg0 network (full_tunnel), made by netfleet.wireguard from the inventory.\n'
         '# Import it on the device (this file or its QR code); with a PrivateKey line it is a secret.\n'
@@ -157,30 +158,30 @@ def test_profile_text_whole():
     ({'dns': ['1.1.1.1']}, {'wireguard_client_dns': ['9.9.9.9']}, 'DNS = 1.1.1.1'),
 ])
 def test_profile_dns(fields, net_vars, dns_line):
-    _, devices, _ = plan_with(network(phone(**fields), **net_vars))
+    devices = plan_with(network(phone(**fields), **net_vars))[1]
     lines = [line for line in profile(devices).splitlines() if line.startswith('DNS')]
     assert lines == ([dns_line] if dns_line else [])
 
 
 def test_device_mode_profile_marks_the_place_of_the_key_and_holds_none():
-    _, devices, _ = plan_with(network(phone()))
+    devices = plan_with(network(phone()))[1]
     text = profile(devices)
     assert dev.PRIVATE_KEY_MARK in text and dev.private_key_of(text) is None
 
 
 def test_keepalive_zero_writes_none():
-    _, devices, _ = plan_with(network(phone(persistent_keepalive=0)))
+    devices = plan_with(network(phone(persistent_keepalive=0)))[1]
     assert 'PersistentKeepalive' not in profile(devices)
 
 
 def test_full_profile_devices_make_the_hub_masquerade():
-    plan, _, _ = plan_with(network(phone()))
+    plan = plan_with(network(phone()))[0]
     assert plan['vps']['routing']['masquerade']
 
 
 def test_mesh_relay_carries_devices():
     hostvars = network(phone(full_tunnel=False), topology='mesh')
-    plan, devices, _ = plan_with(hostvars)
+    plan, devices = plan_with(hostvars)[:2]
     assert 'phone' in [p['name'] for p in plan['vps']['peers']]
     relay_view = next(p for p in plan['gw']['peers'] if p['name'] == 'vps')
     assert '10.0.0.10/32' in relay_view['allowed_ips']
@@ -198,7 +199,7 @@ def test_generated_key_pair_matches_wg():
 
 
 def test_private_key_of_a_profile():
-    private, _ = dev.generate_key_pair()
+    private = dev.generate_key_pair()[0]
     assert dev.private_key_of('[Interface]\nPrivateKey = %s\n' % private) == private
     with pytest.raises(ValueError):
         dev.private_key_of('[Interface]\nPrivateKey = broken\n')
@@ -241,3 +242,21 @@ def test_device_table():
     assert lines[1].split() == ['phone', 'active', 'full', '10.0.0.10/32', '-', '1', 'min', 'ago', '2.0', 'KiB',
                                 '3.0', 'MiB']
     assert 'not on the hub' in lines[2] and '2020-01-01' in lines[2]
+
+
+@pytest.mark.parametrize('topology', ['full_tunnel', 'bastion', 'mesh'])
+@pytest.mark.parametrize('fields,egress', [
+    ({'full_tunnel': True}, True),
+    ({'full_tunnel': False}, False),
+    ({'full_tunnel': False, 'extra_allowed_ips': ['198.51.100.0/24']}, True),   # beyond the network
+    ({'full_tunnel': False, 'extra_allowed_ips': ['10.20.0.0/24']}, False),     # a member's LAN: routed
+])
+def test_devices_whose_profile_leaves_the_network_make_the_hub_nat(topology, fields, egress):
+    hostvars = network(phone(**fields), topology=topology)
+    if topology != 'full_tunnel':
+        for host in hostvars.values():
+            host.pop('wireguard_full_tunnel', None)
+    plan = plan_with(hostvars)[0]
+    routing = plan['vps']['routing']
+    assert routing['forward_to_egress'] == egress
+    assert bool(routing['masquerade']) == egress
