@@ -17,7 +17,7 @@ from ansible.errors import AnsibleActionFail
 from ansible.module_utils.common.text.converters import to_native
 
 from ansible_collections.netfleet.wireguard.plugins.action.wireguard_plan import ActionModule as PlanAction
-from ansible_collections.netfleet.wireguard.plugins.module_utils import _deviceprofile, _devices, _registry
+from ansible_collections.netfleet.wireguard.plugins.module_utils import _deviceprofile, _devices, _psk, _registry
 from ansible_collections.netfleet.wireguard.plugins.module_utils._render import render_conf
 
 
@@ -58,8 +58,9 @@ class ActionModule(PlanAction):
         second = first if not (new_keys or self._changed_state) else self._plan(args, names, data, hostvars, result)
         if second is None:
             return result
+        sealed = {}
         try:
-            report = self._write(args, second, wanted, folder, new_keys)
+            report = self._write(args, second, wanted, folder, new_keys, sealed)
         except (ValueError, OSError) as exc:
             raise AnsibleActionFail(to_native(exc))
         for key in ('registry', 'devices'):
@@ -67,7 +68,8 @@ class ActionModule(PlanAction):
         names = {key: name for name, key in dict(second['keys'], **second['pinned']).items() if name in second['plan']}
         names.update((info['public_key'], name) for name, info in second['devices']['states'].items()
                      if info.get('public_key'))
-        result.update(hub=self._hub(second), dir=folder, clients=report, names=names,
+        # preshared keys sealed to the hub's public key (playbooks/clients.yml stores them on the hub)
+        result.update(hub=self._hub(second), dir=folder, clients=report, names=names, sealed=sealed,
                       changed=bool(new_keys or self._changed_state or any(r['files'] for r in report)))
         return result
 
@@ -121,7 +123,7 @@ class ActionModule(PlanAction):
             _registry.update(registry_path, interface, {n: pair[1] for n, pair in new_keys.items()})
         return {n: pair[0] for n, pair in new_keys.items()}
 
-    def _write(self, args, context, wanted, folder, new_keys):
+    def _write(self, args, context, wanted, folder, new_keys, sealed):
         """Profiles of the wanted active devices; files of revoked and expired devices removed."""
         check = self._task.check_mode
         states, profiles = context['devices']['states'], context['devices']['profiles']
@@ -138,33 +140,44 @@ class ActionModule(PlanAction):
                 info['files'] = _deviceprofile.remove_profile(folder, name, check)
             elif name in wanted and name in profiles:
                 info['profile'] = 'full' if _is_full(profiles[name]) else 'split'
-                info['files'] = self._write_one(args, folder, name, profiles[name], keys, new_keys, info)
+                info['files'] = self._write_one(args, folder, name, profiles[name], keys, new_keys, info, sealed)
             elif name in profiles:
                 info['profile'] = 'full' if _is_full(profiles[name]) else 'split'
             report.append(info)
         return report
 
-    def _write_one(self, args, folder, name, entry, keys, new_keys, info):
+    def _write_one(self, args, folder, name, entry, keys, new_keys, info, sealed):
         hub = entry['peers'][0]['name']
-        if hub not in keys and not entry['peers'][0]['public_key']:
+        hub_key = entry['peers'][0]['public_key'] or keys.get(hub)
+        if hub_key is None:
             # the hub's first run makes its key pair: clients.yml writes the profile again after it
             info['note'] = 'the hub %s has no key pair yet: a placeholder stands for its public key' % hub
         text = render_conf(name, entry, keys, pending=(hub,), strict=True)
+        existing = _deviceprofile.read_profile(folder, name) if os.path.isdir(folder) else None
         private = None
         if info['key_mode'] == 'controller':
-            private = new_keys.get(name)
+            private = new_keys.get(name) or self._existing_private_key(existing, folder, name, keys.get(name))
             if private is None:
-                private = self._existing_private_key(folder, name, keys.get(name))
-                if private is None:
-                    info['note'] = ('enrolled, but its profile (the only copy of its private key) is no longer on the '
-                                    'controller; -e rekey=true makes a new key pair and profile')
-                    return []
-        return _deviceprofile.write_profile(folder, name, _devices.with_private_key(text, private),
+                info['note'] = ('enrolled, but its profile (the only copy of its private key) is no longer on the '
+                                'controller; -e rekey=true makes a new key pair and profile')
+                return []
+        preshared = None
+        if entry['peers'][0]['preshared_key']:
+            preshared = self._preshared_key(existing, name in new_keys)
+            if hub_key is not None and not self._task.check_mode:
+                sealed[name] = _psk.seal(preshared, hub_key, _psk.seal_context(entry['interface'], name, hub))
+        return _deviceprofile.write_profile(folder, name, _devices.with_private_key(text, private, preshared),
                                             svg=args['svg'], check=self._task.check_mode)
 
+    def _preshared_key(self, existing, new_pair):
+        """The profile's preshared key; a new one with a new key pair or when the profile has none."""
+        current = _devices.private_key_of(existing, 'PresharedKey') if existing and not new_pair else None
+        if current is None:
+            return '(made by the real run)' if self._task.check_mode else _psk.generate()
+        return current
+
     @staticmethod
-    def _existing_private_key(folder, name, public_key):
-        text = _deviceprofile.read_profile(folder, name) if os.path.isdir(folder) else None
+    def _existing_private_key(text, folder, name, public_key):
         private = _devices.private_key_of(text) if text else None
         if private is not None and _devices.public_key_of(private) != public_key:
             raise ValueError('%s: the private key in %s does not match its public key in the key registry; '

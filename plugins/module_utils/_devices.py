@@ -138,26 +138,33 @@ def profile_entry(net, spec, client_dns):
             'allowed_ips': allowed_ips(net, spec, net.topology == 'full_tunnel'),
             'endpoint': hub.endpoint,
             'persistent_keepalive': spec.keepalive or None,
-            'preshared_key': False,
+            'preshared_key': spec.psk,
         }],
     }
 
 
-def with_private_key(text, private_key=None):
-    """The rendered profile with the device's private key, or the marked place for it (device mode)."""
+def with_private_key(text, private_key=None, preshared_key=None):
+    """The rendered profile with the device's private key, or the marked place for it (device mode),
+    and the preshared key of its one peer when it has one."""
     line = PRIVATE_KEY_MARK if private_key is None else 'PrivateKey = %s' % private_key
     head, sep, rest = text.partition('[Interface]\n')
     if not sep:
         raise ValueError('a profile without an [Interface] section')
+    if preshared_key is not None:
+        before, found, after = rest.partition('\n[Peer]\n')
+        key_line, newline, peer_rest = after.partition('\n')
+        if not found or not key_line.startswith('PublicKey = '):
+            raise ValueError('a profile without a [Peer] section')
+        rest = before + found + key_line + newline + 'PresharedKey = %s\n' % preshared_key + peer_rest
     return head + sep + line + '\n' + rest
 
 
-def private_key_of(text):
-    """The ``PrivateKey`` of an existing profile, or None (device mode, or no such line)."""
+def private_key_of(text, field='PrivateKey'):
+    """The ``PrivateKey`` (or ``PresharedKey``) of an existing profile, or None when it has none."""
     for line in text.splitlines():
         name, sep, value = line.partition('=')
-        if sep and name.strip() == 'PrivateKey':
-            decode_key(value.strip(), 'the private key of the profile')   # ValueError when damaged
+        if sep and name.strip() == field:
+            decode_key(value.strip(), 'the %s of the profile' % field)   # ValueError when damaged
             return value.strip()
     return None
 

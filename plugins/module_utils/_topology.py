@@ -539,14 +539,15 @@ class _Builder:
                     'allowed_ips': [key_str(k) for k in keys],
                     'endpoint': peer.endpoint,
                     'persistent_keepalive': ka if peer.endpoint is not None else None,
-                    'preshared_key': (psk or peer.psk) and not peer.external,
+                    'preshared_key': peer.psk if peer.external else (psk or peer.psk),
                 })
                 continue
             peer = item
             if want_keys:
                 all_keys.extend(k for k, _v in peer.owned)
             entry_ka = ka if peer.endpoint is not None else None
-            entry_psk = (psk or peer.psk) and not peer.external
+            # a device's preshared key is its own choice (clients.yml makes it); hosts pair up
+            entry_psk = peer.psk if peer.external else (psk or peer.psk)
             if share:
                 # read-only plans (rendering): one dict per distinct entry, shared by all hosts
                 cache_key = (peer.name, entry_ka, entry_psk)

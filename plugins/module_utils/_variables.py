@@ -430,6 +430,9 @@ VARIABLES = (
          attr='mtu'),
     _ext('persistent_keepalive', 'int', int_between(0, 65535, 'a keepalive interval in seconds'), DEFAULT_KEEPALIVE,
          'keepalive of the profile toward the hub (devices roam behind NAT); 0 = off', attr='keepalive'),
+    _ext('preshared_key', 'bool', to_bool, False,
+         'a preshared key for the device and the hub: made by `playbooks/clients.yml`, written into the profile and '
+         'sent sealed to the hub', attr='psk'),
     _ext('expires', 'date', expiry_date, None, '`YYYY-MM-DD`: the first run on or after that day (UTC) removes the '
          'device from the hub, live, and reports it expired', shown_default='never', attr='expires'),
     # ----- wireguard_firewall

@@ -363,8 +363,9 @@ def read_preshared_keys(module, desired, peers, directory, result):
                 continue
             why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
             module.fail_json(msg="cannot use the preshared key for peer %s from %s (%s); the "
-                                 "netfleet.wireguard.wireguard_keys role creates it (wireguard_preshared_keys)"
-                                 % (name, path, why), **result)
+                                 "netfleet.wireguard.wireguard_keys role creates it (wireguard_preshared_keys); a device's "
+                                 "comes from playbooks/clients.yml -e client=%s"
+                                 % (name, path, why, name), **result)
     if pending:
         module.warn("preshared key(s) for %s do not exist yet; they are created when the play runs for real "
                     "(previewed with a placeholder)" % ", ".join(pending))

@@ -144,6 +144,15 @@ def test_phone_profile_holds_its_own_key_and_the_full_tunnel(node):
     assert 'PublicKey = %s' % node(VPS).public_key() in text
 
 
+def test_phone_and_hub_share_the_preshared_key_of_the_profile(node):
+    text = profile(PHONE)
+    preshared = re.findall(r'^PresharedKey = (\S+)$', text, re.M)
+    assert len(preshared) == 1
+    phone_key = key_of(PRIVATE_LINE.findall(text)[0])
+    assert node(VPS).wg('preshared-keys')[phone_key] == preshared
+    assert node(VPS).out('stat -c %%a /etc/wireguard/wg0.psk.d/%s.psk', PHONE).strip() == '600'
+
+
 def test_tablet_profile_is_split_and_marks_where_its_key_goes(node):
     text = profile(TABLET)
     assert not PRIVATE_LINE.search(text) and '# PrivateKey = <' in text
@@ -152,7 +161,7 @@ def test_tablet_profile_is_split_and_marks_where_its_key_goes(node):
 
 
 def test_no_device_private_key_on_the_hub(node):
-    for private in PRIVATE_LINE.findall(profile(PHONE)) + [TABLET_PRIVATE_KEY]:
+    for private in PRIVATE_LINE.findall(profile(PHONE)) + [TABLET_PRIVATE_KEY]:   # (the PSK is on the hub: shared)
         res = node(VPS).run('grep -rlF -- %s /etc /root /run /tmp /var/log /var/lib', private)
         assert res.stdout.strip() == '', 'a device private key is on the hub: %s' % res.stdout
 
@@ -182,6 +191,8 @@ def test_rekey_leaks_no_key_and_the_new_profile_works(node, devices_up):
     assert new != old
     output = proc.stdout + proc.stderr
     assert new not in output and old not in output
+    preshared = re.findall(r'^PresharedKey = (\S+)$', profile(PHONE), re.M)[0]
+    assert preshared not in output and node(VPS).wg('preshared-keys')[key_of(new)] == [preshared]
     assert key_of(old) not in vps_peers(node) and key_of(new) in vps_peers(node)
     load(PHONE, profile(PHONE))
     assert node(PHONE).whoami(INTERNET) == VPS_UPSTREAM

@@ -16,7 +16,7 @@ import yaml
 from playbook_runner import ansible_playbook
 from wgkeys import private_key, public_key
 
-from ansible_collections.netfleet.wireguard.plugins.module_utils import _devices
+from ansible_collections.netfleet.wireguard.plugins.module_utils import _devices, _psk
 
 HUB_KEY = public_key(private_key(1))
 CLIENT_KEY = public_key(private_key(2))
@@ -45,7 +45,7 @@ PLAYBOOK = """
 def lab(tmp_path):
     inventory = tmp_path / 'inventory'
     inventory.mkdir()
-    peers = [{'name': 'phone', 'key_mode': 'controller', 'address': '10.0.0.10'},
+    peers = [{'name': 'phone', 'key_mode': 'controller', 'address': '10.0.0.10', 'preshared_key': True},
              {'name': 'tablet', 'public_key': TABLET_KEY, 'address': '10.0.0.11', 'full_tunnel': False},
              {'name': 'old', 'public_key': public_key(private_key(4)), 'address': '10.0.0.12', 'expires': '2020-01-01'}]
     hosts = {'wireguard': {
@@ -93,13 +93,29 @@ def test_enrol_writes_private_profiles_and_records_the_public_key(lab):
     assert all(stat.S_IMODE(os.stat(folder(lab) / f).st_mode) == 0o600 for f in files)
     private = phone_private(lab)
     assert registry(lab)['wg0']['phone'] == _devices.public_key_of(private)
-    assert private not in output                      # not in the result, not in -vvv
+    preshared = _devices.private_key_of((folder(lab) / 'phone.conf').read_text(), 'PresharedKey')
+    assert private not in output and preshared not in output   # not in the result, not in -vvv
     clients = by_name(result)
     assert (clients['phone']['state'], clients['phone']['profile']) == ('active', 'full')
     assert (clients['tablet']['state'], clients['tablet']['profile']) == ('active', 'split')
     assert clients['old']['state'] == 'expired' and clients['old']['files'] == []
     assert result['names'][registry(lab)['wg0']['phone']] == 'phone' and result['names'][TABLET_KEY] == 'tablet'
     assert 'PublicKey = %s' % HUB_KEY in (folder(lab) / 'tablet.conf').read_text()
+
+
+def test_preshared_key_goes_to_the_hub_sealed_and_stays_the_same(lab):
+    result = run(lab, '-e', 'client=phone')[0]
+    text = (folder(lab) / 'phone.conf').read_text()
+    preshared = _devices.private_key_of(text, 'PresharedKey')
+    assert preshared and list(result['sealed']) == ['phone']
+    opened = _psk.unseal(result['sealed']['phone'], private_key(1), _psk.seal_context('wg0', 'phone', 'vps'))
+    assert opened == preshared
+    again = run(lab, '-e', 'client=phone')[0]
+    assert _devices.private_key_of((folder(lab) / 'phone.conf').read_text(), 'PresharedKey') == preshared
+    assert not again['changed']
+    rekeyed = run(lab, '-e', 'client=phone', '-e', 'rekey=true')[0]
+    assert _devices.private_key_of((folder(lab) / 'phone.conf').read_text(), 'PresharedKey') != preshared
+    assert rekeyed['changed']
 
 
 def test_second_run_changes_nothing(lab):

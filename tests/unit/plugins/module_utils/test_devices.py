@@ -260,3 +260,14 @@ def test_devices_whose_profile_leaves_the_network_make_the_hub_nat(topology, fie
     routing = plan['vps']['routing']
     assert routing['forward_to_egress'] == egress
     assert bool(routing['masquerade']) == egress
+
+
+def test_preshared_key_is_the_devices_choice_and_reaches_the_hub_entry():
+    hostvars = network(phone(preshared_key=True), phone(name='tablet', public_key=key(8), address='10.0.0.11'))
+    plan, devices = plan_with(hostvars)[:2]
+    flags = {p['name']: p['preshared_key'] for p in plan['vps']['peers']}
+    assert flags == {'gw': False, 'phone': True, 'tablet': False}
+    assert devices['profiles']['phone']['peers'][0]['preshared_key'] is True
+    text = dev.with_private_key(render_conf('phone', devices['profiles']['phone'], {'vps': key(1)}), key(5), key(6))
+    assert text.index('PublicKey = %s' % key(1)) < text.index('PresharedKey = %s' % key(6)) < text.index('Endpoint')
+    assert dev.private_key_of(text, 'PresharedKey') == key(6)
