@@ -13,7 +13,6 @@ through a symlink.
 from __future__ import annotations
 
 import os
-import re
 
 try:
     import yaml
@@ -22,15 +21,16 @@ except ImportError:  # module_utils may be imported where PyYAML is absent; the 
 
 from ._paths import valid_interface
 from ._secretfile import lock_file, write_file
+from ._variables import HOST_NAME_RE
 from ._wgkey import is_valid_key
 
 HEADER = (
     "# WireGuard PUBLIC keys of the hosts, written by netfleet.wireguard.wireguard_keys.\n"
     "# Public keys only (no secrets): safe to commit. Layout: <interface>: {<host>: <public key>}\n"
 )
-# inventory names as they appear in practice (hostnames, FQDNs, short aliases); nothing YAML or
-# a shell could read as syntax, no path separators
-HOST_RE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,252}")
+# the one rule for inventory host and device names (_variables.HOST_NAME_RE): every name the plan
+# accepts can be recorded (an IPv6-named host such as fd00::1, a device named bob@phone)
+HOST_RE = HOST_NAME_RE
 
 
 def lock_path(path):

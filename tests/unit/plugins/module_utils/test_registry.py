@@ -126,3 +126,12 @@ def test_two_processes_updating_different_hosts_both_land(tmp_path):
     hosts = reg.load(path)["wg0"]
     assert len(hosts) == 80 and {"left0", "left39", "right0", "right39"} <= set(hosts)
     assert [n for n in os.listdir(tmp_path) if not n.startswith("reg.yml") and not n.startswith(".reg.yml.lock")] == []
+
+
+@pytest.mark.parametrize("name", ["fd00::1", "bob@phone", "host+1", "a=b", "gw.example.org", "x" * 64])
+def test_every_name_the_inventory_accepts_can_be_recorded(tmp_path, name):
+    from ansible_collections.netfleet.wireguard.plugins.module_utils._variables import validate_host_name
+    assert validate_host_name(name) == name
+    path = str(tmp_path / ".wireguard_public_keys.yml")
+    reg.update(path, "wg0", {name: key(1)})
+    assert reg.load(path) == {"wg0": {name: key(1)}}
