@@ -31,23 +31,24 @@ class Node:
     def out(self, command, *args):
         return self.host.check_output(command, *args)
 
-    def retry(self, command, *args, ok=lambda res: res.rc == 0):
-        """Run command until ok(result) or RETRY_SECONDS pass; return the last result."""
-        deadline = time.monotonic() + RETRY_SECONDS
+    def retry(self, command, *args, ok=lambda res: res.rc == 0, seconds=RETRY_SECONDS):
+        """Run command until ok(result) or `seconds` (default RETRY_SECONDS) pass; return the last result."""
+        deadline = time.monotonic() + seconds
         while True:
             res = self.run(command, *args)
             if ok(res) or time.monotonic() > deadline:
                 return res
             time.sleep(0.5)
 
-    def ping(self, address):
-        """True when address answers one ping within the retry window."""
-        return self.retry('ping -n -c 1 -W 1 %s', address).rc == 0
+    def ping(self, address, family=None, seconds=RETRY_SECONDS):
+        """True when address answers one ping within the retry window (family 4/6: `ping -4`/`ping -6`)."""
+        flag = '-%d ' % family if family else ''
+        return self.retry('ping ' + flag + '-n -c 1 -W 1 %s', address, seconds=seconds).rc == 0
 
-    def whoami(self, address, port=8080):
+    def whoami(self, address, port=8080, seconds=RETRY_SECONDS):
         """Source address the "who am I" service at address:port saw for us ('' if unreachable)."""
         res = self.retry('nc -n -w 3 %s %s </dev/null', address, str(port),
-                         ok=lambda r: r.rc == 0 and r.stdout.strip() != '')
+                         ok=lambda r: r.rc == 0 and r.stdout.strip() != '', seconds=seconds)
         return res.stdout.strip()
 
     def route_dev(self, address, family='-4'):
