@@ -14,7 +14,10 @@
 #   - the installed files match the tarball's manifest (ansible-galaxy collection verify --offline);
 #   - ansible-doc renders every plugin of every type found under plugins/ and every role;
 #   - every role has meta/argument_specs.yml (ansible-doc -t role lists it);
-#   - every playbook under playbooks/ passes --syntax-check when called by its FQCN.
+#   - every playbook under playbooks/ passes --syntax-check when called by its FQCN;
+#   - the execution-environment metadata ships (meta/execution-environment.yml, meta/ee-requirements.txt,
+#     meta/ee-bindep.txt, the example docs/execution-environment.yml) and `ansible-builder introspect`
+#     on the installed collection lists every requirement of those files.
 # Nothing is hard-coded: namespace/name come from galaxy.yml, plugins and roles are discovered.
 #
 # Usage: tools/build_check.sh      Environment: VENV (default <repo>/.venv), KEEP_BUILD=1 keeps the temp dir
@@ -118,7 +121,10 @@ if [ -s "$WORK/not_user.txt" ]; then
 else
     ok
 fi
-for part in README.md LICENSE meta/runtime.yml plugins roles playbooks docs changelogs/changelog.yaml; do
+# meta/execution-environment.yml and the two files it names are what ansible-builder reads when it
+# puts the collection into an execution environment; docs/execution-environment.yml is the example.
+for part in README.md LICENSE meta/runtime.yml plugins roles playbooks docs changelogs/changelog.yaml \
+    meta/execution-environment.yml meta/ee-requirements.txt meta/ee-bindep.txt docs/execution-environment.yml; do
     if grep -qxE "(\./)?$part/?" "$WORK/members.txt"; then ok; else fail "tarball lacks $part"; fi
 done
 for ex in "${EXAMPLE_INVENTORIES[@]}"; do
@@ -189,6 +195,62 @@ while read -r kind coll where; do
             fail "$where uses $coll but galaxy.yml does not list it under dependencies" ;;
     esac
 done < "$WORK/deps.txt"
+
+# --- execution environment metadata ---------------------------------------------------------------
+# What ansible-builder would install with the collection: `ansible-builder introspect` on the
+# collections path holding the installed tarball must list every requirement line of the files
+# meta/execution-environment.yml names (and those files must be in the tarball).
+echo "==> ansible-builder introspect (execution-environment metadata of the installed collection)"
+if [ ! -x "$VENV/bin/ansible-builder" ]; then
+    fail "ansible-builder is not installed in $VENV (requirements.txt pins it): run 'make venv'"
+elif ! "$VENV/bin/ansible-builder" introspect "$WORK/collections" > "$WORK/introspect.txt" 2> "$WORK/introspect.err"; then
+    fail "ansible-builder introspect $WORK/collections: $(tail -3 "$WORK/introspect.err" | tr '\n' ' ')"
+else
+    "$PY" - "$INSTALLED" "$FQ" "$WORK/introspect.txt" > "$WORK/ee.txt" <<'PYEOF'
+import os
+import re
+import sys
+
+import yaml
+
+root, fq, introspected = sys.argv[1:]
+meta_file = os.path.join(root, 'meta', 'execution-environment.yml')
+if not os.path.isfile(meta_file):
+    print('FAIL meta/execution-environment.yml is not in the tarball')
+    sys.exit()
+with open(meta_file, encoding='utf-8') as handle:
+    deps = (yaml.safe_load(handle) or {}).get('dependencies') or {}
+with open(introspected, encoding='utf-8') as handle:
+    text = handle.read()
+found = yaml.safe_load(text[text.index('---'):]) or {}
+suffix = '  # from collection %s' % fq
+for kind in ('python', 'system'):
+    if not deps.get(kind):
+        print('FAIL meta/execution-environment.yml names no %s requirements file' % kind)
+        continue
+    path = os.path.join(root, deps[kind])
+    if not os.path.isfile(path):
+        print('FAIL %s (named by meta/execution-environment.yml) is not in the tarball' % deps[kind])
+        continue
+    with open(path, encoding='utf-8') as handle:
+        wanted = [re.sub(r'(^|\s+)#.*$', '', line).strip() for line in handle]
+    wanted = [line for line in wanted if line]
+    got = [line[:-len(suffix)] for line in found.get(kind) or [] if line.endswith(suffix)]
+    if not wanted:
+        print('FAIL %s lists nothing' % deps[kind])
+    elif got != wanted:
+        print('FAIL ansible-builder introspect lists %s %r, %s has %r' % (kind, got, deps[kind], wanted))
+    else:
+        print('OK %s: %s' % (kind, ', '.join(got)))
+PYEOF
+    while read -r status rest; do
+        case $status in
+            OK) ok; echo "ok: introspect $rest" ;;
+            *) fail "execution environment: $rest" ;;
+        esac
+    done < "$WORK/ee.txt"
+    [ -s "$WORK/ee.txt" ] || fail "execution environment: the introspect check printed nothing"
+fi
 
 # --- ansible-doc ----------------------------------------------------------------------------------
 doc_render() {  # type name
