@@ -26,7 +26,7 @@ from ansible.errors import AnsibleActionFail
 from ansible.module_utils.common.text.converters import to_native
 from ansible.plugins.action import ActionBase
 
-from ansible_collections.netfleet.wireguard.plugins.module_utils import _devices, _hooks, _hostplan, _renderdir
+from ansible_collections.netfleet.wireguard.plugins.module_utils import _devices, _hooks, _hostplan, _picture, _renderdir
 from ansible_collections.netfleet.wireguard.plugins.module_utils._addr import parse_public_key
 from ansible_collections.netfleet.wireguard.plugins.module_utils._render import render_conf
 from ansible_collections.netfleet.wireguard.plugins.module_utils._topology import PlanError, build_plan
@@ -307,7 +307,21 @@ class ActionModule(ActionBase):
                 files['%s/%s' % (host, os.path.basename(decisions['forwarding']['file']))] = decisions['forwarding']['content']
         if errors:
             raise ValueError('\n'.join(sorted(errors)))
+        files.update(_picture_files(plan, self._group))
         return _renderdir.sync(os.path.abspath(os.path.expanduser(directory)), files, check_mode=self._task.check_mode)
+
+
+def _picture_files(plan, group):
+    """``<if>-network.dot`` (always) and ``.svg`` (when the dot binary is installed) for the render folder."""
+    if not plan:
+        return {}
+    name = '%s-network' % next(iter(plan.values()))['interface']
+    dot = _picture.network_dot(plan, group)
+    files = {name + '.dot': dot}
+    image = _picture.svg(dot)
+    if image is not None:
+        files[name + '.svg'] = image
+    return files
 
 
 def _interface_of(data):

@@ -21,17 +21,22 @@ _PART_RE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.:@+=-]{0,199}")
 
 
 def _target(directory, relpath):
-    """Absolute path of ``relpath`` (``<host>/<file>``) inside ``directory``; ValueError otherwise."""
+    """Absolute path of ``relpath`` (``<host>/<file>``, or ``<file>`` for the network picture) inside
+    ``directory``; ValueError otherwise."""
     parts = relpath.split("/")
-    if len(parts) != 2 or not all(_PART_RE.fullmatch(p) for p in parts):
+    if not _valid(parts):
         raise ValueError("render: refusing the path %r (only <host>/<file> names of safe characters)" % relpath)
     path = os.path.join(directory, *parts)
     sub = os.path.join(directory, parts[0])
-    if os.path.islink(sub) or (os.path.lexists(sub) and not os.path.isdir(sub)):
+    if len(parts) == 2 and (os.path.islink(sub) or (os.path.lexists(sub) and not os.path.isdir(sub))):
         raise ValueError("render: %s is not a plain folder (a symlink?); refusing to write through it" % sub)
     if os.path.islink(path):
         raise ValueError("render: %s is a symlink; refusing to write through it" % path)
     return path
+
+
+def _valid(parts):
+    return len(parts) in (1, 2) and all(_PART_RE.fullmatch(p) for p in parts)
 
 
 def _manifest(directory):
@@ -40,7 +45,7 @@ def _manifest(directory):
             lines = [line.strip() for line in handle if line.strip() and not line.startswith("#")]
     except OSError:
         return []
-    return [line for line in lines if len(line.split("/")) == 2 and all(_PART_RE.fullmatch(p) for p in line.split("/"))]
+    return [line for line in lines if _valid(line.split("/"))]
 
 
 def _same(path, text):

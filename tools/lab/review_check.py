@@ -41,7 +41,8 @@ def differences(render_dir, read, hosts=None):
     """(files compared, problems): each review copy against ``read(host, path)`` (the deployed text, None
     when missing) without its secret lines. Also used by the Molecule scenarios (molecule/_shared/tests)."""
     problems, count = [], 0
-    for host in hosts or sorted(h for h in os.listdir(render_dir) if not h.startswith('.')):
+    for host in hosts or sorted(h for h in os.listdir(render_dir)
+                                if not h.startswith('.') and os.path.isdir(os.path.join(render_dir, h))):
         names = sorted(os.listdir(os.path.join(render_dir, host)))
         if not any(name.endswith('.conf') and not name.startswith('90-netfleet') for name in names):
             problems.append('%s: no wg-quick file rendered' % host)

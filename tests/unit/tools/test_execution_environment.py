@@ -135,7 +135,7 @@ def test_python_requirements_cover_every_third_party_import_of_the_plugins():
     assert not missing, 'imported by the plugins but not in meta/ee-requirements.txt: %s' % missing
     # and nothing listed that no plugin imports
     assert listed == {DISTRIBUTION.get(top, top).lower() for top in imported if top not in PROVIDED_BY_ANSIBLE_CORE}
-    assert listed == {'netaddr', 'cryptography', 'segno'}
+    assert listed == {'netaddr', 'cryptography', 'segno', 'graphviz'}
 
 
 def test_python_requirements_are_not_pinned():
@@ -157,8 +157,8 @@ def test_system_packages_per_platform_with_bindep_markers():
     def packages(*profiles):
         return sorted(rule[0] for rule in depends.active_rules(list(profiles)))
 
-    assert packages('platform:rpm', 'platform:redhat', 'platform:centos') == ['openssh-clients']
-    assert packages('platform:dpkg', 'platform:debian', 'platform:ubuntu') == ['openssh-client']
+    assert packages('platform:rpm', 'platform:redhat', 'platform:centos') == ['graphviz', 'openssh-clients']
+    assert packages('platform:dpkg', 'platform:debian', 'platform:ubuntu') == ['graphviz', 'openssh-client']
     # wg/wg-quick, wireguard-go and the firewall tools run on the managed hosts (wireguard_install role)
     everything = [rule[0] for rule in depends.active_rules(['platform:rpm'])] + \
         [rule[0] for rule in depends.active_rules(['platform:dpkg'])]
@@ -189,8 +189,8 @@ def test_introspect_lists_the_requirements_of_the_installed_tarball(tmp_path, ta
     python, system = _dependency_files()
     found = _introspect(collections, cwd=str(tmp_path))
     assert found == {'python': _requirement_lines(python), 'system': _requirement_lines(system)}
-    assert found['python'] == ['netaddr', 'cryptography', 'segno']
-    assert found['system'] == ['openssh-clients [platform:rpm]', 'openssh-client [platform:dpkg]']
+    assert found['python'] == ['netaddr', 'cryptography', 'segno', 'graphviz']
+    assert found['system'] == ['openssh-clients [platform:rpm]', 'openssh-client [platform:dpkg]', 'graphviz']
 
 
 def test_example_definition_creates_a_build_context(tmp_path, tarball):

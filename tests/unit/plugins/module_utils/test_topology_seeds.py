@@ -144,11 +144,15 @@ def test_render_playbook_writes_reference_configs(tmp_path):
         assert proc.returncode == 0, proc.stdout + proc.stderr
         configs = {}
         for host in os.listdir(out):
-            if host.startswith('.'):
-                continue      # the render manifest
+            if host.startswith('.') or not os.path.isdir(out / host):
+                continue      # the render manifest, the network picture
             with open(out / host / 'wg0.conf', encoding='utf-8') as handle:
                 configs[host] = handle.read()
         check_rendered(name, configs)
+        # the network picture: DOT always, SVG from the dot binary (host-deps installs graphviz)
+        dot = (out / 'wg0-network.dot').read_text()
+        assert all('\t%s [label="%s\\n' % (host, host) in dot for host in configs), dot
+        assert (out / 'wg0-network.svg').read_text().lstrip().startswith('<?xml')
 
 
 def test_render_playbook_fails_with_all_errors(tmp_path):
