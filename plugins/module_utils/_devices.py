@@ -129,6 +129,7 @@ def profile_entry(net, spec, client_dns):
         'listen_port': None,
         'dns': list(dns or []),
         'mtu': spec.mtu,
+        'table': None,
         'routing': {'forward_ipv4': False, 'forward_ipv6': False, 'relay': False, 'masquerade': [],
                     'forward_to_egress': False, 'lan_subnets': [], 'loose_rp_filter': False},
         'notes': [],

@@ -72,6 +72,8 @@ def render_conf(host, entry, public_keys=None, decisions=None, pending=(), stric
         out.append('ListenPort = %d' % entry['listen_port'])
     if entry.get('mtu') is not None:
         out.append('MTU = %d' % entry['mtu'])
+    if entry.get('table') is not None:
+        out.append('Table = %s' % entry['table'])
     if entry.get('dns'):
         out.append('DNS = %s' % ', '.join(entry['dns']))
     out += ['# note: %s' % note for note in entry.get('notes') or []]

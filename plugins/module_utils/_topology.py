@@ -101,6 +101,7 @@ class PlanEntry(typing.TypedDict):
     listen_port: typing.Optional[int]
     dns: typing.List[str]
     mtu: typing.Optional[int]
+    table: typing.Optional[str]
     routing: PlanRouting
     notes: typing.List[str]
     peers: typing.List[PlanPeer]
@@ -599,6 +600,7 @@ class _Builder:
                 'listen_port': spec.listen_port if listens else None,
                 'dns': list(spec.dns),
                 'mtu': spec.mtu,
+                'table': spec.table,
                 'routing': self._routing(spec, peer_keys),
                 'notes': list(self.notes.get(name, [])),
                 'peers': peers,

@@ -286,6 +286,21 @@ def unknown_mode(value):
     return one_of('error', 'warn')(value)
 
 
+def routing_table(value):
+    """wg-quick's ``Table``: ``auto`` (its default: routes for AllowedIPs, policy routing for a /0),
+    ``off`` (no routes: the user routes) or a table number; returns None for ``auto``."""
+    if isinstance(value, str) and value.lower() in ('auto', 'off'):
+        return None if value.lower() == 'auto' else 'off'
+    number = to_int(value, 1, 4294967295, 'auto, off or a routing table number') if not isinstance(value, str) \
+        or re.fullmatch(r'[0-9]{1,10}', value) else None
+    if number is None:
+        raise ValueError('%r is not auto, off or a routing table number (1-4294967295)' % (value,))
+    if number in (253, 255):
+        raise ValueError('%d is the kernel\'s %s table: routes of the tunnel do not belong there'
+                         % (number, 'default' if number == 253 else 'local'))
+    return str(number)
+
+
 def expiry_date(value):
     """A calendar date ``YYYY-MM-DD`` (YAML may already have made it a date): the device is removed
     by the first run on or after that day (UTC)."""
@@ -398,6 +413,9 @@ VARIABLES = (
     _host('wireguard_dns', 'list', list_of(dns_entry), [], 'DNS server addresses or search domains (clients)', attr='dns'),
     _host('wireguard_mtu', 'int', int_between(576, 65535, 'an MTU'), None, 'interface MTU', shown_default='unset',
           attr='mtu'),
+    _host('wireguard_table', 'str', routing_table, 'auto',
+          "wg-quick's `Table`: `auto`, `off` (no routes are added: you route yourself; a full tunnel then sends "
+          'nothing into it) or a routing table number (not 253 or 255)', attr='table'),
     _host('wireguard_public_key', 'str', public_key, None, 'only for hosts whose key is managed elsewhere',
           shown_default='from registry', attr='public_key'),
     _host('wireguard_preshared_keys', 'bool', to_bool, False,
