@@ -27,7 +27,7 @@ description:
     new file is started.
   - "Refuses, before anything changes, a O(content) that is not what the plan produced: hook lines
     (C(PreUp), C(PreDown), C(PostUp), C(PostDown)) other than exactly O(expect.post_up) and
-    O(expect.post_down) (order included; C(PreUp)/C(PreDown) never), any C(Table), C(SaveConfig) or
+    O(expect.post_down) (order included; C(PreUp)/C(PreDown) never), a C(Table) other than O(expect.table), C(SaveConfig) or
     C(FwMark), a C([Peer]) set other than O(expect.peers), or a control character other than tab.
     wg-quick runs hook lines as root in a shell, so this is the last check between an inventory
     value and a shell on the host."
@@ -119,6 +119,11 @@ options:
         type: list
         elements: str
         default: []
+      table:
+        description:
+          - The one C(Table) value O(content) must have (the plan's C(wireguard_table)); unset, any C(Table)
+            line is refused. Peer routes are then reconciled in that table (none with V(off)).
+        type: str
   lock_path:
     description:
       - Lock file held while the module reads and changes the interface, so two runs on the same host
@@ -306,7 +311,11 @@ def unexpected_content(cfg, expect):
             problems.append("%s: %d line(s) where %d are expected, first difference at %s #%d"
                             % (key, len(have), len(want), key, at + 1))
     for key in sorted(_FORBIDDEN):
-        if key in cfg.interface:
+        if key == "Table" and expect.get("table"):
+            have = [value.strip() for value in cfg.interface.get(key, [])]
+            if have != [expect["table"]]:
+                problems.append("Table: %s where %s is expected" % (', '.join(have) or 'none', expect["table"]))
+        elif key in cfg.interface:
             problems.append(_FORBIDDEN[key])
     have = set(cfg.peer_map())
     want = set(expect.get("peers") or [])
@@ -559,6 +568,7 @@ ARGUMENT_SPEC = dict(
         post_up=dict(type="list", elements="str", default=[]),
         post_down=dict(type="list", elements="str", default=[]),
         peers=dict(type="list", elements="str", default=[], no_log=False),
+        table=dict(type="str"),
     )),
     lock_path=dict(type="path"),
     lock_timeout=dict(type="int", default=60),

@@ -666,3 +666,15 @@ def test_invalid_interface_name(env, monkeypatch, capsys):
 
 def test_default_lock_is_outside_the_world_writable_run_lock():
     assert wireguard_apply.default_lock_path("wg0") == "/run/netfleet-wireguard-wg0.lock"
+
+
+@pytest.mark.parametrize("content_table,expected,ok", [
+    ("off", "off", True), ("1234", "1234", True), (None, "off", False), ("1234", "off", False), ("off", None, False)])
+def test_table_only_as_the_plan_says(env, monkeypatch, capsys, content_table, expected, ok):
+    system, conf, dummy = env
+    content = HOOKED.replace("[Interface]", "[Interface]\nTable = %s" % content_table) if content_table else HOOKED
+    r = apply(env, monkeypatch, capsys, content, expect=dict(EXPECT, table=expected))
+    if ok:
+        assert r["action"] == "started" and not r.get("failed")
+    else:
+        assert r["failed"] and "Table" in r["msg"] and system.commands == [] and not os.path.exists(conf)
