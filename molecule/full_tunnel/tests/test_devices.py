@@ -159,7 +159,8 @@ def test_phone_and_hub_share_the_preshared_key_of_the_profile(node):
 def test_tablet_profile_is_split_and_marks_where_its_key_goes(node):
     text = profile(TABLET)
     assert not PRIVATE_LINE.search(text) and '# PrivateKey = <' in text
-    assert 'AllowedIPs = 10.0.0.0/24, 10.89.133.0/24' in text
+    # the tunnel is dual-stack: its IPv6 network is in the split profile too
+    assert 'AllowedIPs = 10.0.0.0/24, 10.89.133.0/24, fd00:0:0:1::/64' in text
     assert vps_peers(node)[key_of(TABLET_PRIVATE_KEY)] == [ADDRESS[TABLET] + '/32']
 
 

@@ -3,14 +3,16 @@
 """Full tunnel: behaviour of the VPS and its clients after `playbooks/site.yml`.
 
 Expected from the engine's rules for this topology: each client has one peer (the VPS) holding
-0.0.0.0/0 and ::/0, the VPS holds each client's /32 and forwards wg0 -> wg0, so clients reach
-each other only through the VPS (relayed, not NATed), and everything else a client sends leaves
-the VPS with the VPS's own address.
+0.0.0.0/0 and ::/0, the VPS holds each client's /32 and /128 (the tunnel is dual-stack) and forwards
+wg0 -> wg0, so clients reach each other only through the VPS (relayed, not NATed), and everything
+else a client sends leaves the VPS with the VPS's own address (NAT for IPv4, NAT66 for IPv6).
+ft-client2 sets wireguard_dns: it resolves names through a DNS server on the VPS's tunnel address.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 
@@ -18,12 +20,28 @@ import pytest
 
 VPS = 'ft-vps'
 CLIENTS = {'ft-client1': '10.0.0.2', 'ft-client2': '10.0.0.3'}
+CLIENTS6 = {'ft-client1': 'fd00:0:0:1::2', 'ft-client2': 'fd00:0:0:1::3'}
 VPS_TUNNEL = '10.0.0.1'
+VPS_TUNNEL6 = 'fd00:0:0:1::1'
 VPS_WAN = '10.89.131.10'
 VPS_UPSTREAM = '10.89.132.10'        # the VPS's address on the internet host's network
-INTERNET = '10.89.132.30'            # runs the "who am I" service on TCP 8080
+VPS_UPSTREAM6 = 'fd00:89:132::10'
+INTERNET = '10.89.132.30'            # runs the "who am I" service on TCP 8080 (IPv4 and IPv6)
+INTERNET6 = 'fd00:89:132::30'
 INTERNET_NAME = 'ft-internet'
 V6_SOMEWHERE = '2001:db8::1'
+DNS_CLIENT = 'ft-client2'            # wireguard_dns: [10.0.0.1]
+DNS_NAME = 'internet.lab'            # known only to the DNS server on the VPS's tunnel address
+
+
+def route(n, address, family='-4'):
+    """`ip route get` as {'dev': ..., 'src': ..., ...} (the words that come in pairs)."""
+    words = n.out('ip %s -o route get %s', family, address).split()
+    return {key: words[i + 1] for i, key in enumerate(words[:-1]) if key in ('dev', 'src', 'via', 'table')}
+
+
+def nameservers(n):
+    return re.findall(r'^nameserver\s+(\S+)', n.out('cat /etc/resolv.conf'), re.M)
 
 
 @pytest.mark.parametrize('name', [VPS, *CLIENTS])
@@ -38,8 +56,8 @@ def test_vps_knows_every_client_by_its_tunnel_address(node):
     by_key = {node(c).public_key(): ip for c, ip in CLIENTS.items()}
     assert set(by_key) <= set(allowed)      # the other peers are the devices (test_devices.py)
     assert len(allowed) == len(by_key) + 2
-    for key, ip in by_key.items():
-        assert allowed[key] == [ip + '/32']
+    for name, ip in CLIENTS.items():
+        assert sorted(allowed[node(name).public_key()]) == sorted([ip + '/32', CLIENTS6[name] + '/128'])
 
 
 @pytest.mark.parametrize('name', CLIENTS)
@@ -63,6 +81,28 @@ def test_clients_reach_each_other_through_the_vps(node, src, dst):
 
 
 @pytest.mark.parametrize('name', CLIENTS)
+def test_client_reaches_vps_over_ipv6(node, name):
+    assert node(name).ping(VPS_TUNNEL6, family=6)
+
+
+@pytest.mark.parametrize('src,dst', [('ft-client1', 'ft-client2'), ('ft-client2', 'ft-client1')])
+def test_clients_reach_each_other_over_ipv6_through_the_vps(node, src, dst):
+    # relayed by the hub's IPv6 forwarding (the client's only peer is the VPS)
+    assert node(src).ping(CLIENTS6[dst], family=6)
+
+
+def test_vps_forwards_and_masquerades_ipv6(node):
+    vps = node(VPS)
+    assert vps.out('sysctl -n net.ipv6.conf.all.forwarding').strip() == '1'
+    assert vps.out('sysctl -n net.ipv4.ip_forward').strip() == '1'
+    # NAT66 of the tunnel's IPv6 network out of the upstream interface (the IPv4 default route's)
+    upstream = vps.route_dev(INTERNET)
+    assert vps.route_dev(INTERNET6, '-6') == upstream
+    rules = vps.out('nft list ruleset')
+    assert re.search(r'oifname "%s" ip6 saddr fd00:0:0:1::/64 .*masquerade' % upstream, rules), rules
+
+
+@pytest.mark.parametrize('name', CLIENTS)
 def test_internet_traffic_is_routed_into_the_tunnel(node, name):
     # The client has a default route out of its own network (prepare.yml); the tunnel must win.
     assert node(name).route_dev(INTERNET) == 'wg0'
@@ -75,11 +115,20 @@ def test_internet_sees_the_vps_address(node, name):
     assert node(name).whoami(INTERNET) == VPS_UPSTREAM
 
 
+@pytest.mark.parametrize('name', CLIENTS)
+def test_internet_sees_the_vps_ipv6_address(node, name):
+    # NAT66: the internet host has no IPv6 route to the tunnel network (isolation test below),
+    # so the answer comes back only if the VPS rewrote the source to its own upstream IPv6 address.
+    assert node(name).whoami(INTERNET6) == VPS_UPSTREAM6
+
+
 def test_internet_host_cannot_reach_clients_directly(node):
     inet = node(INTERNET_NAME)
     assert inet.route_dev(VPS_WAN) == ''
     for tunnel_ip in CLIENTS.values():
         assert inet.route_dev(tunnel_ip) == ''
+    for tunnel_ip in CLIENTS6.values():
+        assert inet.route_dev(tunnel_ip, '-6') == ''
 
 
 @pytest.mark.parametrize('name', CLIENTS)
@@ -87,8 +136,53 @@ def test_ipv6_does_not_leak(node, name):
     n = node(name)
     # precondition: without the tunnel, IPv6 would leave through the client's own network
     assert 'via fd00:131::fe' in n.out('ip -6 route show default')
-    dev = n.route_dev(V6_SOMEWHERE, '-6')
-    assert dev in ('wg0', ''), 'IPv6 to the internet goes out of %s, not the tunnel' % dev
+    # with IPv6 in the tunnel the IPv6 default goes into it, sourced from the tunnel address (not
+    # the client's own fd00:131:: one), for an address of the internet host and for any other
+    for target in (INTERNET6, V6_SOMEWHERE):
+        chosen = route(n, target, '-6')
+        assert chosen.get('dev') == 'wg0', 'IPv6 to %s goes out of %s, not the tunnel' % (target, chosen)
+        assert chosen.get('src') == CLIENTS6[name], chosen
+    # by traffic: the internet host answers (its only way back is the VPS's NAT66, see above)
+    assert n.ping(INTERNET6, family=6)
+
+
+# --- DNS through the tunnel (ft-client2: wireguard_dns) -----------------------------------------
+
+def test_tunnel_dns_server_listens_only_on_the_tunnel_address(node):
+    sockets = node(VPS).out('ss -Hnlu sport = :53').split()
+    assert VPS_TUNNEL + ':53' in sockets
+    assert not [s for s in sockets if s.endswith(':53') and s != VPS_TUNNEL + ':53'], sockets
+
+
+def test_dns_client_resolves_through_the_tunnel_dns_server(node):
+    n = node(DNS_CLIENT)
+    # wg-quick handed the DNS server to resolvconf (openresolv, exclusive): the only nameserver
+    assert nameservers(n) == [VPS_TUNNEL]
+    assert n.route_dev(VPS_TUNNEL) == 'wg0'
+    res = n.retry('getent hosts %s', DNS_NAME)
+    assert res.rc == 0, res.stderr
+    assert res.stdout.split()[:2] == [INTERNET, DNS_NAME]
+    # an answer from that server, not from anywhere else: the server says NXDOMAIN for other names
+    assert n.run('getent hosts nowhere.lab').rc == 2
+
+
+def test_client_without_dns_setting_keeps_its_own_resolver(node):
+    n = node('ft-client1')
+    assert VPS_TUNNEL not in nameservers(n)
+    # (its own resolver is not reachable in the lab: bounded, the answer is "no" either way)
+    assert n.run('timeout 8 getent hosts %s', DNS_NAME).rc != 0
+
+
+def test_dns_setting_lasts_only_while_the_tunnel_is_up(node):
+    n = node(DNS_CLIENT)
+    try:
+        n.out('systemctl stop wg-quick@wg0')
+        assert VPS_TUNNEL not in nameservers(n)
+        assert n.run('timeout 8 getent hosts %s', DNS_NAME).rc != 0
+    finally:
+        n.run('systemctl start wg-quick@wg0')
+    assert nameservers(n) == [VPS_TUNNEL]
+    assert n.retry('getent hosts %s', DNS_NAME).rc == 0
 
 
 # --- hardened VPS (wireguard_firewall_harden: true) -------------------------------------------
