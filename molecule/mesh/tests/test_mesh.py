@@ -108,6 +108,13 @@ def test_relay_forwards_ipv4_and_ipv6(node):
     assert hub.out('sysctl net.ipv6.conf.all.forwarding').strip() == 'net.ipv6.conf.all.forwarding = 1'
 
 
+def test_relay_is_hardened(node):
+    # the relayed pair below passes through a default-drop forward chain (wireguard_firewall_harden)
+    ruleset = node(HUB).out('nft list table inet netfleet_guard')
+    assert 'hook forward priority filter; policy drop;' in ruleset.replace('priority 0', 'priority filter')
+    assert 'udp dport 51820 accept' in ruleset
+
+
 @pytest.mark.parametrize('family', FAMILIES)
 @pytest.mark.parametrize('name', BEHIND_NAT)
 def test_route_to_the_other_nat_member_uses_wg0(node, name, family):
