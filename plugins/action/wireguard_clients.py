@@ -43,19 +43,17 @@ class ActionModule(PlanAction):
         _valid, args = self.validate_argument_spec(argument_spec=self.ARGSPEC)
         args.update(self.PLAN_ARGS)
         network = self._read_network(task_vars, args, result)
-        if network is None:
-            return result
-        names, data, hostvars = network
-        first = self._plan(args, names, data, hostvars, result)
+        first = None if network is None else self._plan(args, network, result)
         if first is None:
             return result
+        names, data, hostvars = network[1:]
         wanted = self._selected(args, first['devices']['states'])
         try:
             folder = self._folder(args, hostvars, names, data, first['interface'])
-            new_keys = self._record(args, first, wanted)
+            new_keys, recorded = self._record(args, first, wanted)
         except (ValueError, OSError) as exc:
             raise AnsibleActionFail(to_native(exc))
-        second = first if not (new_keys or self._changed_state) else self._plan(args, names, data, hostvars, result)
+        second = first if not (new_keys or recorded) else self._plan(args, network, result)
         if second is None:
             return result
         sealed = {}
@@ -70,7 +68,7 @@ class ActionModule(PlanAction):
                      if info.get('public_key'))
         # preshared keys sealed to the hub's public key (playbooks/clients.yml stores them on the hub)
         result.update(hub=self._hub(second), dir=folder, clients=report, names=names, sealed=sealed,
-                      changed=bool(new_keys or self._changed_state or any(r['files'] for r in report)))
+                      changed=bool(new_keys or recorded or any(r['files'] for r in report)))
         return result
 
     def _selected(self, args, states):
@@ -93,22 +91,23 @@ class ActionModule(PlanAction):
         return os.path.join(os.path.dirname(os.path.abspath(registry)), 'wireguard-clients', interface)
 
     def _record(self, args, context, wanted):
-        """Revocations and new key pairs in the controller files; ``{device: private key}`` made now."""
+        """Revocations and new key pairs in the controller files: ``({device: private key} made now,
+        whether the revocation file or the registry changed)``."""
         states, interface = context['devices']['states'], context['interface']
         registry_path, check = context['registry_path'], self._task.check_mode
         revoked_file = _devices.revoked_path(registry_path)
-        self._changed_state = False
+        recorded = False
         if args['state'] == 'absent':
             controller_made = [n for n in wanted if states[n]['key_mode'] == 'controller']
             if not check:
-                self._changed_state = _devices.update_revoked(revoked_file, interface, revoke=wanted)
-                self._changed_state |= _registry.update(registry_path, interface, {}, remove=controller_made)[2]
+                recorded = _devices.update_revoked(revoked_file, interface, revoke=wanted)
+                recorded |= _registry.update(registry_path, interface, {}, remove=controller_made)[2]
             else:
-                self._changed_state = any(states[n]['state'] != 'revoked' for n in wanted)
-            return {}
+                recorded = any(states[n]['state'] != 'revoked' for n in wanted)
+            return {}, recorded
         restore = [n for n in wanted if states[n]['state'] == 'revoked']
         if restore and not check:
-            self._changed_state = _devices.update_revoked(revoked_file, interface, restore=restore)
+            recorded = _devices.update_revoked(revoked_file, interface, restore=restore)
         new_keys = {}
         for name in wanted:
             info = states[name]
@@ -121,7 +120,7 @@ class ActionModule(PlanAction):
                 new_keys[name] = _devices.generate_key_pair()
         if new_keys and not check:
             _registry.update(registry_path, interface, {n: pair[1] for n, pair in new_keys.items()})
-        return {n: pair[0] for n, pair in new_keys.items()}
+        return {n: pair[0] for n, pair in new_keys.items()}, recorded
 
     def _write(self, args, context, wanted, folder, new_keys, sealed):
         """Profiles of the wanted active devices; files of revoked and expired devices removed."""
@@ -171,14 +170,14 @@ class ActionModule(PlanAction):
 
     def _preshared_key(self, existing, new_pair):
         """The profile's preshared key; a new one with a new key pair or when the profile has none."""
-        current = _devices.private_key_of(existing, 'PresharedKey') if existing and not new_pair else None
+        current = _devices.profile_key(existing, 'PresharedKey') if existing and not new_pair else None
         if current is None:
             return '(made by the real run)' if self._task.check_mode else _psk.generate()
         return current
 
     @staticmethod
     def _existing_private_key(text, folder, name, public_key):
-        private = _devices.private_key_of(text) if text else None
+        private = _devices.profile_key(text) if text else None
         if private is not None and _devices.public_key_of(private) != public_key:
             raise ValueError('%s: the private key in %s does not match its public key in the key registry; '
                              '-e rekey=true makes a new key pair' % (name, os.path.join(folder, name + '.conf')))

@@ -179,13 +179,10 @@ class ActionModule(ActionBase):
         result = super().run(tmp, task_vars)
         del tmp
         _valid, args = self.validate_argument_spec(argument_spec=self.ARGSPEC)
-        network = self._read_network(task_vars, args, result)
+        network = self._network_plan(task_vars, args, result)
         if network is None:
             return result
-        names, data, hostvars = network
-        context = self._plan(args, names, data, hostvars, result)
-        if context is None:
-            return result
+        names, data, hostvars, context = network
         plan, keys, pinned = context['plan'], context['keys'], context['pinned']
         errors = []
         if args['play_hosts'] is not None:
@@ -197,7 +194,7 @@ class ActionModule(ActionBase):
         if args['render_dir']:
             start = time.monotonic()
             try:
-                result['rendered'] = self._render(args['render_dir'], plan, dict(keys, **pinned), data,
+                result['rendered'] = self._render(args['render_dir'], context, dict(keys, **pinned), data,
                                                   hostvars if args['render_host_facts'] else None)
             except ValueError as exc:
                 result.update(failed=True, msg=str(exc))
@@ -208,8 +205,16 @@ class ActionModule(ActionBase):
             result['plan'] = plan
         return result
 
+    def _network_plan(self, task_vars, args, result):
+        """``(names, data, hostvars, plan context)`` of the network group; None (``result`` failed) otherwise."""
+        network = self._read_network(task_vars, args, result)
+        if network is None:
+            return None
+        context = self._plan(args, network, result)
+        return None if context is None else network[1:] + (context,)
+
     def _read_network(self, task_vars, args, result):
-        """``(names, wireguard_* data per host, hostvars)`` of the network group; None when it failed."""
+        """``(group, names, wireguard_* data per host, hostvars)`` of the network group; None when it failed."""
         group = args['group'] or task_vars.get('wireguard_network_group') or 'wireguard'
         groups = task_vars.get('groups') or {}
         if group not in groups:
@@ -227,20 +232,18 @@ class ActionModule(ActionBase):
         if template_errors:
             result.update(failed=True, errors=sorted(template_errors), msg='\n'.join(sorted(template_errors)))
             return None
-        self._group = group
-        return names, data, hostvars
+        return group, names, data, hostvars
 
-    def _plan(self, args, names, data, hostvars, result, devices=None):
-        """Registry, device states and the plan; fills ``result``; a dict of them, or None when it failed.
-
-        ``devices``: the dict ``build_plan`` fills with device states and profiles (one is made when None).
-        """
+    def _plan(self, args, network, result):
+        """Registry, device states and the plan of ``network`` (``_read_network``); fills ``result``; a dict
+        of them (``devices``: what ``build_plan`` filled in), or None when it failed."""
+        group, names, data, hostvars = network
         errors = []
         interface = _interface_of(data)
         registry = args['registry'] or self._default_registry(hostvars, names, data)
         registry_data = self._read_registry(registry, errors)
         keys = self._registry_keys(registry_data, interface, set(names), errors, registry)
-        devices = {} if devices is None else devices
+        devices = {}
         try:
             devices['revoked'] = _devices.load_revoked(_devices.revoked_path(registry)).get(interface) or {}
         except ValueError as exc:
@@ -252,7 +255,7 @@ class ActionModule(ActionBase):
         start = time.monotonic()
         try:
             warnings = []
-            plan = build_plan(data, self._group, share=not args['return_plan'], warnings=warnings, devices=devices)
+            plan = build_plan(data, group, share=not args['return_plan'], warnings=warnings, devices=devices)
             if warnings:
                 result['warnings'] = warnings
         except PlanError as exc:
@@ -264,7 +267,7 @@ class ActionModule(ActionBase):
                       public_keys_pinned=pinned, devices=devices['states'],
                       preshared_keys=any(peer.get('preshared_key') for entry in plan.values() for peer in entry['peers']))
         return {'plan': plan, 'keys': keys, 'pinned': pinned, 'registry_path': registry, 'interface': interface,
-                'devices': devices}
+                'devices': devices, 'group': group}
 
     @staticmethod
     def _default_registry(hostvars, names, data):
@@ -276,12 +279,13 @@ class ActionModule(ActionBase):
         inventory_dir = host.vars.get('inventory_dir') if host is not None else None
         return os.path.join(inventory_dir or '.', '.wireguard_public_keys.yml')
 
-    def _render(self, directory, plan, keys, data, hostvars=None):
+    def _render(self, directory, context, keys, data, hostvars=None):
         """Every file the hosts get, rendered by the same code as site.yml, into <dir>/<host>/.
 
         With ``hostvars`` (render.yml -e wireguard_render_host_facts=true) each host's decisions use
         the facts it reported (``__wireguard_host``); otherwise assumed values are named in the header.
         """
+        plan = context['plan']
         files, errors, cache = {}, [], {}
         for host, entry in plan.items():
             facts = None
@@ -307,7 +311,7 @@ class ActionModule(ActionBase):
                 files['%s/%s' % (host, os.path.basename(decisions['forwarding']['file']))] = decisions['forwarding']['content']
         if errors:
             raise ValueError('\n'.join(sorted(errors)))
-        files.update(_picture_files(plan, self._group))
+        files.update(_picture_files(plan, context['group']))
         return _renderdir.sync(os.path.abspath(os.path.expanduser(directory)), files, check_mode=self._task.check_mode)
 
 

@@ -160,8 +160,8 @@ def with_private_key(text, private_key=None, preshared_key=None):
     return head + sep + line + '\n' + rest
 
 
-def private_key_of(text, field='PrivateKey'):
-    """The ``PrivateKey`` (or ``PresharedKey``) of an existing profile, or None when it has none."""
+def profile_key(text, field='PrivateKey'):
+    """The key a profile holds in ``field`` (``PrivateKey`` or ``PresharedKey``), or None when it has none."""
     for line in text.splitlines():
         name, sep, value = line.partition('=')
         if sep and name.strip() == field:

@@ -291,10 +291,9 @@ def routing_table(value):
     ``off`` (no routes: the user routes) or a table number; returns None for ``auto``."""
     if isinstance(value, str) and value.lower() in ('auto', 'off'):
         return None if value.lower() == 'auto' else 'off'
-    number = to_int(value, 1, 4294967295, 'auto, off or a routing table number') if not isinstance(value, str) \
-        or re.fullmatch(r'[0-9]{1,10}', value) else None
-    if number is None:
+    if isinstance(value, str) and not re.fullmatch(r'[0-9]{1,10}', value):
         raise ValueError('%r is not auto, off or a routing table number (1-4294967295)' % (value,))
+    number = to_int(value, 1, 4294967295, 'auto, off or a routing table number')
     if number in (253, 255):
         raise ValueError('%d is the kernel\'s %s table: routes of the tunnel do not belong there'
                          % (number, 'default' if number == 253 else 'local'))

@@ -93,7 +93,7 @@ def test_enrol_writes_private_profiles_and_records_the_public_key(lab):
     assert all(stat.S_IMODE(os.stat(folder(lab) / f).st_mode) == 0o600 for f in files)
     private = phone_private(lab)
     assert registry(lab)['wg0']['phone'] == _devices.public_key_of(private)
-    preshared = _devices.private_key_of((folder(lab) / 'phone.conf').read_text(), 'PresharedKey')
+    preshared = _devices.profile_key((folder(lab) / 'phone.conf').read_text(), 'PresharedKey')
     assert private not in output and preshared not in output   # not in the result, not in -vvv
     clients = by_name(result)
     assert (clients['phone']['state'], clients['phone']['profile']) == ('active', 'full')
@@ -106,15 +106,15 @@ def test_enrol_writes_private_profiles_and_records_the_public_key(lab):
 def test_preshared_key_goes_to_the_hub_sealed_and_stays_the_same(lab):
     result = run(lab, '-e', 'client=phone')[0]
     text = (folder(lab) / 'phone.conf').read_text()
-    preshared = _devices.private_key_of(text, 'PresharedKey')
+    preshared = _devices.profile_key(text, 'PresharedKey')
     assert preshared and list(result['sealed']) == ['phone']
     opened = _psk.unseal(result['sealed']['phone'], private_key(1), _psk.seal_context('wg0', 'phone', 'vps'))
     assert opened == preshared
     again = run(lab, '-e', 'client=phone')[0]
-    assert _devices.private_key_of((folder(lab) / 'phone.conf').read_text(), 'PresharedKey') == preshared
+    assert _devices.profile_key((folder(lab) / 'phone.conf').read_text(), 'PresharedKey') == preshared
     assert not again['changed']
     rekeyed = run(lab, '-e', 'client=phone', '-e', 'rekey=true')[0]
-    assert _devices.private_key_of((folder(lab) / 'phone.conf').read_text(), 'PresharedKey') != preshared
+    assert _devices.profile_key((folder(lab) / 'phone.conf').read_text(), 'PresharedKey') != preshared
     assert rekeyed['changed']
 
 

@@ -166,7 +166,7 @@ def test_profile_dns(fields, net_vars, dns_line):
 def test_device_mode_profile_marks_the_place_of_the_key_and_holds_none():
     devices = plan_with(network(phone()))[1]
     text = profile(devices)
-    assert dev.PRIVATE_KEY_MARK in text and dev.private_key_of(text) is None
+    assert dev.PRIVATE_KEY_MARK in text and dev.profile_key(text) is None
 
 
 def test_keepalive_zero_writes_none():
@@ -198,11 +198,11 @@ def test_generated_key_pair_matches_wg():
     assert dev.generate_key_pair()[0] != private
 
 
-def test_private_key_of_a_profile():
+def test_keys_of_a_profile():
     private = dev.generate_key_pair()[0]
-    assert dev.private_key_of('[Interface]\nPrivateKey = %s\n' % private) == private
+    assert dev.profile_key('[Interface]\nPrivateKey = %s\n' % private) == private
     with pytest.raises(ValueError):
-        dev.private_key_of('[Interface]\nPrivateKey = broken\n')
+        dev.profile_key('[Interface]\nPrivateKey = broken\n')
 
 
 def test_with_private_key_needs_an_interface_section():
@@ -270,4 +270,4 @@ def test_preshared_key_is_the_devices_choice_and_reaches_the_hub_entry():
     assert devices['profiles']['phone']['peers'][0]['preshared_key'] is True
     text = dev.with_private_key(render_conf('phone', devices['profiles']['phone'], {'vps': key(1)}), key(5), key(6))
     assert text.index('PublicKey = %s' % key(1)) < text.index('PresharedKey = %s' % key(6)) < text.index('Endpoint')
-    assert dev.private_key_of(text, 'PresharedKey') == key(6)
+    assert dev.profile_key(text, 'PresharedKey') == key(6)
