@@ -28,6 +28,8 @@ ways) and ``masquerade`` (source NAT entries).
 from __future__ import annotations
 
 
+import re
+
 from . import _paths
 
 try:
@@ -38,6 +40,8 @@ except ImportError:  # pragma: no cover - netaddr is a documented requirement
 BACKENDS = ("iptables", "nftables")
 FAMILIES = ("ipv4", "ipv6")
 _IPT = {"ipv4": "iptables", "ipv6": "ip6tables"}
+_IPT_PARENT = {"FWD": "FORWARD", "POL": "FORWARD", "IN": "INPUT"}
+ACCESS_KINDS = ("POL", "IN")
 _NFT_ADDR = {"ipv4": "ip", "ipv6": "ip6"}
 _FWD_FIELDS = ("family", "iif", "oif", "saddr", "daddr", "established")
 _ROUTING_BOOLS = ("forward_ipv4", "forward_ipv6", "relay", "forward_to_egress", "loose_rp_filter")
@@ -210,7 +214,155 @@ def policy(entry, egress_interface=None, host=None):
             seen_nat.add(key)
             nat.append(rule)
 
-    return {"interface": interface, "families": families, "forward": list(forward.values()), "nat": nat}
+    return {"interface": interface, "families": families, "forward": list(forward.values()), "nat": nat,
+            "access": _access(entry.get("access"), where)}
+
+
+# ------------------------------------------------------------------------- access policy
+
+_ACCESS_PROTOS = ("tcp", "udp", "icmp")
+_ACCESS_LABEL_RE = re.compile(r"rules\[[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}\]")
+_ICMP = {"ipv4": "icmp", "ipv6": "ipv6-icmp"}
+
+
+def _access_side(value, what):
+    if value is None:
+        return None
+    if not isinstance(value, dict) or set(value) - set(FAMILIES):
+        raise ValueError("%s must be null or a dict of ipv4/ipv6 prefix lists, got %r" % (what, value))
+    out = {}
+    for family in FAMILIES:
+        items = value.get(family) or []
+        if not isinstance(items, list):
+            raise ValueError("%s.%s must be a list of prefixes, got %r" % (what, family, items))
+        nets = [_network(item, what) for item in items]
+        if any(found != family for found, _text in nets):
+            raise ValueError("%s.%s holds a prefix of the other family" % (what, family))
+        # an nft set refuses overlapping elements: the widest prefixes only
+        merged = netaddr.cidr_merge([text for _family, text in nets])
+        out[family] = [str(n.ip) if n.size == 1 else str(n.cidr) for n in merged]
+    return out
+
+
+def _access(block, where):
+    """The plan's ``access`` block (``_policy.apply``) checked again: only known words, prefixes and ports
+    reach a rule line."""
+    if block is None:
+        return None
+    what = where + "plan access"
+    if not isinstance(block, dict) or block.get("default") not in ("allow", "deny"):
+        raise ValueError("%s must be a dict with default allow or deny, got %r" % (what, block))
+    rules = []
+    for index, rule in enumerate(block.get("rules") or []):
+        label = "%s.rules[%d]" % (what, index)
+        if not isinstance(rule, dict) or rule.get("action") not in ("allow", "deny"):
+            raise ValueError("%s must be a dict with action allow or deny, got %r" % (label, rule))
+        if not isinstance(rule.get("label"), str) or not _ACCESS_LABEL_RE.fullmatch(rule["label"]):
+            raise ValueError("%s.label %r is not rules[NAME]" % (label, rule.get("label")))
+        if rule.get("proto") not in (None,) + _ACCESS_PROTOS:
+            raise ValueError("%s.proto must be tcp, udp, icmp or null, got %r" % (label, rule.get("proto")))
+        ports = rule.get("ports")
+        if ports is not None:
+            ports = [tuple(p) for p in ports if isinstance(p, (list, tuple)) and len(p) == 2]
+            if len(ports) != len(rule["ports"]) or not ports or rule.get("proto") not in ("tcp", "udp") or any(
+                    isinstance(v, bool) or not isinstance(v, int) for p in ports for v in p) or any(
+                    not 1 <= lo <= hi <= 65535 for lo, hi in ports):
+                raise ValueError("%s.ports must be [low, high] pairs (1-65535) with proto tcp or udp, got %r"
+                                 % (label, rule["ports"]))
+        rules.append({"label": rule["label"], "action": rule["action"], "proto": rule.get("proto"), "ports": ports,
+                      "from": _access_side(rule.get("from"), label + ".from"),
+                      "to": _access_side(rule.get("to"), label + ".to")})
+    return {"default": block["default"], "rules": rules}
+
+
+def _access_families(rule):
+    """Families a rule applies to; None when neither side names addresses (any family)."""
+    sides = [rule[side] for side in ("from", "to") if rule[side] is not None]
+    if not sides:
+        return [None]
+    return [f for f in FAMILIES if all(side[f] for side in sides)]
+
+
+def _nft_access_rule(rule, family):
+    parts = []
+    for side, key in (("from", "saddr"), ("to", "daddr")):
+        if rule[side] is not None:
+            parts.append("%s %s { %s }" % (_NFT_ADDR[family], key, ", ".join(rule[side][family])))
+    if rule["ports"]:
+        parts.append("%s dport { %s }" % (rule["proto"], ", ".join(
+            str(lo) if lo == hi else "%d-%d" % (lo, hi) for lo, hi in rule["ports"])))
+    elif rule["proto"] == "icmp":
+        parts.append("meta l4proto %s" % (_ICMP[family] if family else "{ icmp, ipv6-icmp }"))
+    elif rule["proto"]:
+        parts.append("meta l4proto %s" % rule["proto"])
+    verdict = "accept" if rule["action"] == "allow" else "drop"
+    return " ".join(parts + ["counter", verdict, 'comment "%s"' % rule["label"]])
+
+
+def nft_access_chains(pol):
+    """Chains ``policy_forward`` and ``policy_input`` of the interface table (empty without a policy).
+
+    They only drop: an accept here ends this chain, every other chain still sees the packet."""
+    access, interface = pol["access"], pol["interface"]
+    if not access:
+        return []
+    rules = ["\t" + _nft_access_rule(rule, family) for rule in access["rules"] for family in _access_families(rule)]
+    if access["default"] == "deny":
+        rules.append('\tcounter drop comment "default deny"')
+    head = ["\t# wireguard_policy: first matching rule decides; replies of accepted connections pass",
+            "\ttype filter hook %s priority filter; policy accept;"]
+    forward = ["chain policy_forward {", head[0], head[1] % "forward",
+               '\tiifname != "%s" oifname != "%s" accept' % (interface, interface),
+               "\tct state established,related accept"] + rules + ["}"]
+    inbound = ["chain policy_input {", head[0], head[1] % "input", '\tiifname != "%s" accept' % interface,
+               "\tct state established,related accept"] + rules + ["}"]
+    return [forward, inbound]
+
+
+def _ipt_port_chunks(ports):
+    """multiport takes 15 ports, a range counting as two."""
+    chunk, used = [], 0
+    for lo, hi in ports:
+        cost = 1 if lo == hi else 2
+        if used + cost > 15:
+            yield chunk
+            chunk, used = [], 0
+        chunk.append(str(lo) if lo == hi else "%d:%d" % (lo, hi))
+        used += cost
+    if chunk:
+        yield chunk
+
+
+def _ipt_access_rules(rule, family):
+    match = []
+    for side, flag in (("from", "-s"), ("to", "-d")):
+        if rule[side] is not None:
+            match += [flag, ",".join(rule[side][family])]
+    proto = _ICMP[family] if rule["proto"] == "icmp" else rule["proto"]
+    if proto:
+        match += ["-p", proto]
+    verdict = ["-j", "RETURN" if rule["action"] == "allow" else "DROP"]
+    if not rule["ports"]:
+        return [match + verdict]
+    return [match + ["-m", "multiport", "--dports", ",".join(chunk)] + verdict for chunk in _ipt_port_chunks(rule["ports"])]
+
+
+def _ipt_access_blocks(pol, family, ipt):
+    """(table, chain, parent, how, lines) of the policy chains of one family, for ``_iptables_hooks``."""
+    access = pol["access"]
+    if not access:
+        return []
+    rules = [r for rule in access["rules"] for fam in _access_families(rule) if fam in (None, family)
+             for r in _ipt_access_rules(rule, family)]
+    if access["default"] == "deny":
+        rules.append(["-j", "DROP"])
+    blocks = []
+    for kind, parent, skip in (("POL", "FORWARD", ["!", "-i", "%i", "!", "-o", "%i"]), ("IN", "INPUT", ["!", "-i", "%i"])):
+        chain = iptables_chain(pol["interface"], kind)
+        head = [skip + ["-j", "RETURN"], ["-m", "conntrack", "--ctstate", "RELATED,ESTABLISHED", "-j", "RETURN"]]
+        lines = ["%s -A %s %s" % (ipt, chain, " ".join(r)) for r in head + rules]
+        blocks.append(("", chain, parent, "-I", lines))
+    return blocks
 
 
 # ----------------------------------------------------------------------------- iptables
@@ -261,6 +413,8 @@ def _iptables_hooks(pol):
                 lines.append("%s -t nat -A %s %s -j MASQUERADE" % (ipt, nat_chain, " ".join(match)))
             # -A: an administrator's own SNAT placed earlier keeps precedence
             blocks.append(("-t nat ", nat_chain, "POSTROUTING", "-A", lines))
+        if family in pol["families"]:
+            blocks.extend(_ipt_access_blocks(pol, family, ipt))
         family_down = []
         for table, chain, parent, how, lines in blocks:
             up.append("%s %s-N %s 2>/dev/null || %s %s-F %s" % (ipt, table, chain, ipt, table, chain))
@@ -294,7 +448,7 @@ def iptables_teardown(interface, families=FAMILIES, kinds=("FWD", "NAT")):
     for family in families:
         ipt = _IPT[family] + " -w"
         for kind in kinds:
-            table, parent = ("-t nat ", "POSTROUTING") if kind == "NAT" else ("", "FORWARD")
+            table, parent = ("-t nat ", "POSTROUTING") if kind == "NAT" else ("", _IPT_PARENT[kind])
             chain = iptables_chain(interface, kind).replace("%i", interface)
             out.append(
                 "if %s %s-S %s >/dev/null 2>&1; then "
@@ -369,7 +523,8 @@ def nft_ruleset(pol):
     """Rules file for the interface table, or None when there is nothing to install."""
     fwd = nft_forward_rules(pol)
     nat = nft_nat_rules(pol)
-    if not fwd and not nat:
+    access = nft_access_chains(pol)
+    if not fwd and not nat and not access:
         return None
     interface = pol["interface"]
     chains = []
@@ -384,6 +539,7 @@ def nft_ruleset(pol):
                        "\ttype nat hook postrouting priority srcnat; policy accept;"]
                       + ["\t%s" % r.replace(" masquerade", " counter masquerade") for r in nat]
                       + ["}"])
+    chains.extend(access)
     header = ["Managed by Ansible (netfleet.wireguard.wireguard_firewall): forwarding and NAT for %s." % interface,
               "Loaded by PostUp of %s, removed by its PostDown." % _paths.conf(interface)]
     return _replace_table(nft_table_name(interface), header, chains)
@@ -407,6 +563,8 @@ def build_hooks(entry, backend, egress_interface=None, nft_path=None, host=None)
     needs no rules; each prints ``removed`` when it changed something. ``cleanup_objects`` names,
     in the same order, the object each snippet removes (``<family> <table> <chain>`` for iptables,
     ``inet <table>`` for nftables), so a caller that knows what is loaded runs only the needed ones.
+    ``access_cleanup``/``access_cleanup_objects``: the same for the iptables chains of ``wireguard_policy``
+    (``NETFLEET-<if>-POL``/``-IN``) this configuration does not use.
     """
     where = "%s: " % host if host else ""
     if backend not in BACKENDS:
@@ -417,7 +575,12 @@ def build_hooks(entry, backend, egress_interface=None, nft_path=None, host=None)
     table = nft_table_name(interface)
     result = {"post_up": [], "post_down": [], "backend": backend, "nft_path": None,
               "nft_ruleset": None, "nft_table": table, "cleanup": [], "cleanup_objects": []}
-    has_rules = bool(pol["forward"] or pol["nat"])
+    has_rules = bool(pol["forward"] or pol["nat"] or pol["access"])
+    # the policy chains of the iptables backend, where this configuration does not use them
+    enforced = pol["families"] if backend == "iptables" and pol["access"] else []
+    unused = [f for f in FAMILIES if f not in enforced]
+    result["access_cleanup"] = iptables_teardown(interface, unused, ACCESS_KINDS)
+    result["access_cleanup_objects"] = iptables_objects(interface, unused, ACCESS_KINDS)
     ipt_cleanup = iptables_teardown(interface)
     ipt_objects = iptables_objects(interface)
     nft_object = "inet %s" % table

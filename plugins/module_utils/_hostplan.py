@@ -158,7 +158,9 @@ def _firewall(host, entry, facts, settings, paths):
         fw["nft_dir_missing"] = not _exists(facts, _parent(paths["nft_rules"]))
     else:
         fw["remove_nft"] = _exists(facts, paths["nft_rules"])
-    fw["cleanup"] = [snippet for snippet, obj in zip(hooks["cleanup"], hooks["cleanup_objects"]) if obj in loaded]
+    fw["cleanup"] = [snippet for snippet, obj in zip(hooks["cleanup"] + hooks["access_cleanup"],
+                                                     hooks["cleanup_objects"] + hooks["access_cleanup_objects"])
+                     if obj in loaded]
     fw["pending"] = bool(fw["package"] or fw["write_nft"] or fw["remove_nft"] or fw["cleanup"])
     return fw
 

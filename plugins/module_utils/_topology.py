@@ -57,8 +57,9 @@ from ._addr import (
     split_key,
     widen_key,
 )
+from . import _policy
 from ._devices import profile_entry, settle, today_utc
-from ._validate import Errors, HUB_TOPOLOGIES, PlanError, owned_overlapping, parse_network
+from ._validate import Errors, HUB_TOPOLOGIES, PlanError, owned_overlapping, parse_network, problem_line
 
 __all__ = ['build_plan', 'PlanError', 'DEFAULT_ROUTE_KEYS', 'PlanEntry', 'PlanPeer', 'PlanRouting', 'Masquerade']
 
@@ -608,6 +609,19 @@ class _Builder:
         return plan
 
 
+def _enforce_policy(net, plan, profiles, states, warnings):
+    """``wireguard_policy`` resolved against the plan (``access`` blocks); its problems and failed tests
+    fail the plan like any other inventory problem."""
+    if not net.policy:
+        return
+    inactive = {name: info['state'] for name, info in (states or {}).items() if info['state'] != 'active'}
+    problems, notes = _policy.apply(net, plan, net.policy, profiles, inactive)
+    if warnings is not None:
+        warnings.extend(problem_line(*note) for note in notes)
+    if problems:
+        raise PlanError([problem_line(*problem) for problem in problems])
+
+
 def build_plan(hostvars, group='wireguard', share=False, warnings=None, devices=None):
     """Validate the network and compute every managed host's plan entry.
 
@@ -633,9 +647,12 @@ def build_plan(hostvars, group='wireguard', share=False, warnings=None, devices=
         ctx = devices if devices is not None else {}
         states = settle(net, ctx.get('keys') or {}, ctx.get('revoked') or {}, ctx.get('today') or today_utc(), warnings)
         plan = _Builder(net).run(share)
+        profiles = {name: profile_entry(net, spec, net.client_dns) for name, spec in net.externals.items()
+                    if devices is not None or net.policy}
+        _enforce_policy(net, plan, profiles, states, warnings)
         if devices is not None:
             devices['states'] = states
-            devices['profiles'] = {name: profile_entry(net, spec, net.client_dns) for name, spec in net.externals.items()}
+            devices['profiles'] = profiles
         return plan
     finally:
         if was_enabled:

@@ -157,7 +157,7 @@ class HostSpec:
 
 class NetworkSpec:
     __slots__ = ('group', 'topology', 'interface', 'hub', 'hosts', 'externals', 'tunnel_keys',
-                 'owned_index', 'owned_starts', 'client_dns')
+                 'owned_index', 'owned_starts', 'client_dns', 'policy')
 
     def __init__(self, group):
         self.group = group
@@ -170,6 +170,7 @@ class NetworkSpec:
         self.owned_index = []    # sorted [(key, owner, var)] over all peers
         self.owned_starts = []
         self.client_dns = []     # DNS of the device profiles (wireguard_client_dns)
+        self.policy = None       # wireguard_policy as _policy.parse returns it
 
     def all_peers(self):
         out = dict(self.hosts)
@@ -338,6 +339,7 @@ def _parse_network_vars(errors, hostvars, group, net):
     net.topology = values.get('wireguard_topology')
     net.interface = values.get('wireguard_interface') or DEFAULT_INTERFACE
     net.client_dns = values.get('wireguard_client_dns') or []
+    net.policy = values.get('wireguard_policy')
     hub = values.get('wireguard_hub')
     if hub is None and raw['wireguard_hub'] in (None, '') and net.topology in HUB_TOPOLOGIES:
         errors.add(group, 'wireguard_hub', 'required for the %s topology: the inventory name of the %s'

@@ -282,6 +282,12 @@ def external_peers(value):
     return items
 
 
+def access_policy(value):
+    """``wireguard_policy``: checked by ``_policy.parse`` (imported here, as _policy builds on this module)."""
+    from ._policy import parse
+    return parse(value)
+
+
 def unknown_mode(value):
     return one_of('error', 'warn')(value)
 
@@ -377,6 +383,11 @@ VARIABLES = (
     _net('wireguard_render_host_facts', 'bool', to_bool, False,
          '`playbooks/render.yml`: read each host first (read-only) and render with what it reports, instead of '
          'taking the firewall backend and egress interface from the inventory or assuming them'),
+    _net('wireguard_policy', 'dict', access_policy, None,
+         'access policy through the tunnel: `default` (`allow`/`deny`), `groups`, `rules` (`name`, `action`, `from`, '
+         '`to`, `proto` tcp/udp/icmp, `ports`), `tests` (`name`, `from`, `to`, `proto`, `port`, `expect`); enforced '
+         'on the hosts that forward (hub, relay, gateways); see the README, "Access policy"',
+         shown_default='unset: everything the routing carries is allowed'),
     _net('wireguard_unknown_variables', 'str', unknown_mode, 'error',
          '`error` or `warn`: what an unknown `wireguard_*` variable (a typo) is'),
     # ----- host vars

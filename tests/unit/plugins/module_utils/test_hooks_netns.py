@@ -267,3 +267,42 @@ def test_site_nat_translates_traffic_leaving_by_a_lan_that_is_not_the_default_ro
     remote.sh(_PING_LAN_HOST)
     gw.hooks(res["post_down"])
     assert remote.sh(_PING_LAN_HOST, check=False).returncode != 0
+
+
+# wireguard_policy on the same gateway: default deny, one remote host may ping the LAN host. The
+# LAN host routes back through the gateway, so without the policy everything would pass.
+_POLICY = {"default": "deny", "rules": [
+    {"label": "rules[ping-lan]", "action": "allow", "proto": "icmp", "ports": None,
+     "from": {"ipv4": ["10.0.2.5/32"], "ipv6": []}, "to": {"ipv4": ["10.0.1.10/32"], "ipv6": []}},
+    {"label": "rules[ssh-gw]", "action": "allow", "proto": "tcp", "ports": [[22, 22]],
+     "from": {"ipv4": ["10.100.0.2/32"], "ipv6": []}, "to": None}]}
+
+
+@pytest.mark.parametrize("backend", ["iptables", "nftables"])
+def test_policy_drops_what_no_rule_allows_and_lets_replies_back(netns_for, backend, tmp_path):
+    gw, remote, lan = netns_for(backend), netns_for(backend), netns_for(backend)
+    gw.sh(_SITE_GW.format(remote=remote.name, lan=lan.name))
+    remote.sh(_SITE_REMOTE)
+    lan.sh(_SITE_LAN + " && ip route add default via 10.0.1.1")
+    from_lan = "ping -c 1 -W 1 10.0.2.5"
+    from_tunnel_address = "ping -c 1 -W 1 -I 10.100.0.2 10.0.1.10"
+    to_gateway = "ping -c 1 -W 1 10.100.0.1"
+    for ns, command in ((remote, _PING_LAN_HOST), (lan, from_lan), (remote, from_tunnel_address), (remote, to_gateway)):
+        ns.sh(command)                                              # routed: everything passes
+    entry = dict(case("site_gateway"), access=_POLICY)
+    path = str(tmp_path / "wg0.nft")
+    res = h.build_hooks(entry, backend, egress_interface="wan0", nft_path=path)
+    if res["nft_ruleset"]:
+        with open(path, "w") as f:
+            f.write(res["nft_ruleset"])
+    gw.hooks(res["post_up"])
+    remote.sh(_PING_LAN_HOST)                                       # allowed, and its replies come back
+    assert lan.sh(from_lan, check=False).returncode != 0            # the LAN starts nothing
+    assert remote.sh(from_tunnel_address, check=False).returncode != 0
+    assert remote.sh(to_gateway, check=False).returncode != 0       # input from the tunnel: default deny
+    gw.hooks(res["post_up"])                                        # up again: nothing doubles
+    remote.sh(_PING_LAN_HOST)
+    assert lan.sh(from_lan, check=False).returncode != 0
+    gw.hooks(res["post_down"])
+    for ns, command in ((remote, _PING_LAN_HOST), (lan, from_lan), (remote, from_tunnel_address), (remote, to_gateway)):
+        ns.sh(command)
