@@ -155,7 +155,7 @@ def _test(item, index):
             'expect': _choice(item.get('expect'), ACTIONS, label + '.expect')}
 
 
-def _each(items, parse, problems, kind):
+def _each(items, parse, problems):
     out, seen = [], set()
     for index, item in enumerate(items):
         try:
@@ -194,11 +194,14 @@ def parse(value):
             groups[group] = [_endpoint(m, 'groups.%s' % group) for m in to_list(members)]
         except ValueError as exc:
             problems.append(str(exc))
+    lists = {}
     for kind in ('rules', 'tests'):
-        if not isinstance(value.get(kind) or [], list):
-            problems.append('%s: %r is not a list' % (kind, value.get(kind)))
-    rules = _each(value.get('rules') or [] if isinstance(value.get('rules') or [], list) else [], _rule, problems, 'rules')
-    tests = _each(value.get('tests') or [] if isinstance(value.get('tests') or [], list) else [], _test, problems, 'tests')
+        lists[kind] = value.get(kind) or []
+        if not isinstance(lists[kind], list):
+            problems.append('%s: %r is not a list' % (kind, lists[kind]))
+            lists[kind] = []
+    rules = _each(lists['rules'], _rule, problems)
+    tests = _each(lists['tests'], _test, problems)
     if problems:
         raise ItemErrors(problems)
     return {'default': default, 'groups': groups, 'rules': rules, 'tests': tests}
@@ -296,22 +299,26 @@ class Trace:
 def trace(model, access, src, dst, proto='icmp', port=None, stateful=False):
     """Follow a packet from ``src`` to ``dst`` along the AllowedIPs; ``access``: host -> access block.
 
+    A host with an access block applies the rules where its chains do: to what it forwards into or
+    out of the tunnel, and to what reaches the host itself through the tunnel (not from its LAN).
     ``stateful``: the packet is return traffic of an accepted connection (rules do not apply).
     """
     result = Trace()
     origin, kind = model.owner(src)
     if origin is None:
         return result.stop('%s belongs to no peer or LAN of the network' % src)
-    node, via_tunnel = origin, kind == 'lan'     # a LAN packet is forwarded by its gateway
+    node, entered = origin, ('lan' if kind == 'lan' else 'self')
     result.hops.append(origin)
     for _step in range(len(model.routes) + 2):
         owner, owned = model.owner(dst)
         local = owner == node
         hop = None if local else model.next_hop(node, dst)
         beyond = hop is None and not local and owner is None and bool(model.routing(node).get('forward_to_egress'))
-        if via_tunnel and (hop is not None or owned == 'lan' or beyond) and not model.forwards(node, dst):
+        forwarded = entered != 'self' and not (local and owned == 'address')
+        if forwarded and (hop is not None or local or beyond) and not model.forwards(node, dst):
             return result.stop('%s does not forward %s' % (node, FAMILIES[dst.version]))
-        if via_tunnel and node in access and not stateful and (hop is not None or local or beyond):
+        crosses = entered == 'tunnel' or (entered == 'lan' and hop is not None)
+        if crosses and node in access and not stateful and (hop is not None or local or beyond):
             action, label = decide(access[node], src, dst, proto, port)
             result.decided_by = (node, label)
             if action == 'deny':
@@ -324,7 +331,7 @@ def trace(model, access, src, dst, proto='icmp', port=None, stateful=False):
                                             for n in model.accepts[hop].get(node, ())):
             return result.stop('%s drops it: %s is not in the AllowedIPs of its peer %s' % (hop, src, node))
         result.hops.append(hop)
-        node, via_tunnel = hop, True
+        node, entered = hop, 'tunnel'
     return result.stop('routing loop')
 
 

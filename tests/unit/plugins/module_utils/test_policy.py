@@ -303,3 +303,11 @@ def test_more_than_fifteen_ports_are_split_over_multiport_lines():
     lines = [line for line in h.build_hooks(hub_plan(policy)['hub'], 'iptables', egress_interface='eth0')['post_up']
              if '-A NETFLEET-%i-POL' in line and 'multiport' in line]
     assert len(lines) == 2 and lines[0].count(',') == 14
+
+
+def test_a_lan_host_reaching_its_own_gateway_is_not_tunnel_traffic():
+    """The gateway's input chain only sees what comes out of the tunnel: its LAN reaches it whatever the policy."""
+    hostvars = network('site_to_site', SITES, policy=SITES_POLICY)
+    plan = build_plan(hostvars)
+    assert verdicts(plan, hostvars, [('10.10.1.9', '10.2.0.1', 'tcp', 22)]) == {('10.10.1.9', '10.2.0.1', 'tcp', 22): True}
+    assert verdicts(plan, hostvars, [('10.2.0.2', '10.2.0.1', 'tcp', 22)]) == {('10.2.0.2', '10.2.0.1', 'tcp', 22): False}
