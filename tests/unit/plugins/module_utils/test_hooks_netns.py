@@ -306,3 +306,39 @@ def test_policy_drops_what_no_rule_allows_and_lets_replies_back(netns_for, backe
     gw.hooks(res["post_down"])
     for ns, command in ((remote, _PING_LAN_HOST), (lan, from_lan), (remote, from_tunnel_address), (remote, to_gateway)):
         ns.sh(command)
+
+
+# every shape of rule on a dual-stack hub: both families, any/any, icmp, port ranges, many ports
+_DUAL_POLICY = {"default": "deny", "rules": [
+    {"label": "rules[v4-and-v6]", "action": "allow", "proto": "tcp", "ports": [[22, 22], [8000, 8100]],
+     "from": {"ipv4": ["10.0.0.2/32"], "ipv6": ["fd00::2/128"]}, "to": {"ipv4": ["192.168.50.0/24"], "ipv6": ["fd00::/64"]}},
+    {"label": "rules[ping-anything]", "action": "allow", "proto": "icmp", "ports": None, "from": None, "to": None},
+    {"label": "rules[no-v6-dns]", "action": "deny", "proto": "udp", "ports": [[53, 53]], "from": None,
+     "to": {"ipv4": [], "ipv6": ["fd00::1/128"]}},
+    {"label": "rules[many]", "action": "allow", "proto": "udp", "ports": [[p, p] for p in range(2000, 2020)],
+     "from": {"ipv4": ["10.0.0.0/24", "10.0.0.3/32"], "ipv6": []}, "to": None}]}
+
+
+@pytest.mark.parametrize("backend", ["iptables", "nftables"])
+def test_dual_stack_policy_lines_load_and_unload_cleanly(netns_for, backend, tmp_path):
+    ns = netns_for(backend)
+    before = ns.iptables_state() if backend == "iptables" else ns.nft_state()
+    path = str(tmp_path / "wg0.nft")
+    res = h.build_hooks(dict(case("full_tunnel_hub_dual"), access=_DUAL_POLICY), backend, egress_interface="eth0",
+                        nft_path=path)
+    if backend == "nftables":
+        with open(path, "w") as f:
+            f.write(res["nft_ruleset"])
+        ns.sh("nft -c -f %s" % path)
+    ns.hooks(res["post_up"])
+    up = ns.iptables_state() if backend == "iptables" else ns.nft_state()
+    if backend == "nftables":
+        assert "ping-anything" in up and "no-v6-dns" in up and "fd00::2" in up
+    else:
+        assert "-A NETFLEET-wg0-POL -s fd00::2/128 -d fd00::/64 -p tcp -m multiport --dports 22,8000:8100 -j RETURN" in up
+        assert "-A NETFLEET-wg0-IN -p ipv6-icmp -j RETURN" in up and "-A NETFLEET-wg0-IN -p icmp -j RETURN" in up
+        assert "-A NETFLEET-wg0-POL -d fd00::1/128 -p udp -m multiport --dports 53 -j DROP" in up
+    ns.hooks(res["post_up"])
+    assert (ns.iptables_state() if backend == "iptables" else ns.nft_state()) == up
+    ns.hooks(res["post_down"])
+    assert (ns.iptables_state() if backend == "iptables" else ns.nft_state()) == before
