@@ -514,8 +514,8 @@ def _run_tests(model, tests, access, problems):
         got = 'allow' if res.allowed else 'deny'
         if got != test['expect']:
             host, label = res.decided_by or (res.hops[0] if res.hops else test['from'], 'default')
-            why = res.reason if not res.allowed else 'accepted on %s by %s' % (host, '%s.%s' % (VAR, label)
-                                                                              if label != 'default' else 'the default')
+            rule = '%s.%s' % (VAR, label) if label != 'default' else 'the default'
+            why = res.reason if not res.allowed else 'accepted on %s by %s' % (host, rule)
             problems.append((where, 'expected %s, but %s -> %s %s is %s: %s (path %s)' % (
                 test['expect'], test['from'], test['to'], _pair_text(test['proto'], test['port']),
                 'allowed' if res.allowed else 'denied', why, ' -> '.join(res.hops)), host))

@@ -170,9 +170,10 @@ def test_site_to_site_truth_table(pair, allowed):
 
 # ----------------------------------------------------------------------------- errors name rule, host, variable
 
-def problems(policy, hosts=HUB_HOSTS, topology='full_tunnel', **group):
+def problems(policy, hosts=None, topology='full_tunnel', **group):
+    """The plan's error lines for ``policy`` on the hub fixture (or ``hosts`` of another topology)."""
     with pytest.raises(PlanError) as info:
-        if topology == 'full_tunnel':
+        if hosts is None:
             hub_plan(policy, **group)
         else:
             build_plan(network(topology, hosts, policy=policy, **group))
