@@ -411,12 +411,16 @@ class _Resolver:
         return out
 
 
+def _side_covers(outer, inner):
+    """Every address of ``inner`` is in ``outer`` (None = any)."""
+    if outer is None:
+        return True
+    return inner is not None and all(any(n.version == o.version and n.subnet_of(o) for o in outer) for n in inner)
+
+
 def _covers(outer, inner):
-    if outer['from'] is not None and (inner['from'] is None or not all(
-            any(n.version == o.version and n.subnet_of(o) for o in outer['from']) for n in inner['from'])):
-        return False
-    if outer['to'] is not None and (inner['to'] is None or not all(
-            any(n.version == o.version and n.subnet_of(o) for o in outer['to']) for n in inner['to'])):
+    """``outer`` matches every packet ``inner`` matches (so ``inner`` below it never decides)."""
+    if not (_side_covers(outer['from'], inner['from']) and _side_covers(outer['to'], inner['to'])):
         return False
     if outer['proto'] is not None and outer['proto'] != inner['proto']:
         return False
