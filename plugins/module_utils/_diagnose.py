@@ -39,6 +39,11 @@ def _bare(address):
     return address.split("/", 1)[0]
 
 
+def _tunnel_addresses(plan, name):
+    """The tunnel addresses of a host of the network (none for a device)."""
+    return [_bare(a) for a in (plan.get(name) or {}).get("addresses") or []]
+
+
 def _version(address):
     return ipaddress.ip_address(_bare(address)).version
 
@@ -120,11 +125,10 @@ def host_decisions(host, entry, state, settings):
 
 # ------------------------------------------------------------------------------- the checks
 
-def _planned_peers(entry, names):
-    """{name: planned peer} and {public key: name} of the host's planned peers with a known key."""
-    planned = {p["name"]: p for p in entry.get("peers") or []}
-    keys = {key: name for key, name in names.items() if name in planned}
-    return planned, keys
+def _peer_keys(entry, names):
+    """{public key: name} of the host's planned peers whose key is known."""
+    planned = {p["name"] for p in entry.get("peers") or []}
+    return {key: name for key, name in names.items() if name in planned}
 
 
 def _running_by_name(state, keys, when="wg_after"):
@@ -161,16 +165,11 @@ def check_interface(host, entry, state, public_key=None):
     return [verdict(host, "interface", "ok", subject=iface, found=found, expected=expected)]
 
 
-def _tunnel_addresses(plan, name):
-    """The tunnel addresses of a host of the network (none for a device)."""
-    return [_bare(a) for a in (plan.get(name) or {}).get("addresses") or []]
-
-
 def check_handshakes(host, plan, state, keys, max_age):
     """Per running planned peer: a handshake no older than ``max_age`` seconds (peers that are hosts of
     the network were just pinged, so an idle tunnel has renewed it; devices may be offline: warn)."""
     out = []
-    planned, _keys = _planned_peers(plan[host], keys)
+    planned = {p["name"]: p for p in plan[host].get("peers") or []}
     for name, peer in sorted(_running_by_name(state, keys).items()):
         age = peer.get("handshake_age")
         status = "ok" if age is not None and age <= max_age else ("fail" if name in plan else "warn")
@@ -435,7 +434,7 @@ def check_rp_filter(host, entry, state):
 
 def check_relay(host, plan, state, decisions):
     """Forwarded paths through a relay/hub: the kernel's input route (forwarding and rp_filter applied)."""
-    entry, iface = plan[host], plan[host]["interface"]
+    iface = plan[host]["interface"]
     asked, found = relay_paths(host, plan), state.get("relay_paths") or []
     out = []
     for path, got in zip(asked, found):
@@ -513,7 +512,7 @@ def check_endpoint_names(host, entry, state):
 def judge(host, plan, state, decisions, names, max_age=DEFAULT_MAX_AGE, public_key=None):
     """Every verdict for one host, in the order of CHECKS."""
     entry = plan[host]
-    _planned, keys = _planned_peers(entry, names)
+    keys = _peer_keys(entry, names)
     out = check_interface(host, entry, state, public_key)
     if out[0]["status"] == "fail" and not (state.get("wg_after") or {}).get("up"):
         return out
