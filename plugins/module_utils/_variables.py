@@ -373,6 +373,11 @@ VARIABLES = (
     _net('wireguard_client_dir', 'path', controller_path, None,
          '`playbooks/clients.yml`: controller folder of the device profiles and QR codes (0700; holds private '
          'keys of `key_mode: controller` devices)', shown_default='`<inventory dir>/wireguard-clients/<interface>`'),
+    _net('wireguard_diagnose_report', 'path', controller_path, None,
+         '`playbooks/diagnose.yml`: controller file the JSON report is written to',
+         shown_default='`./wireguard-diagnose.json`'),
+    _net('wireguard_diagnose_max_handshake_age', 'int', int_between(1, 86400, 'a number of seconds'), 180,
+         '`playbooks/diagnose.yml`: oldest acceptable latest handshake with a peer, in seconds'),
     _net('wireguard_key_registry', 'path', controller_path, None,
          'controller-side public-key registry (public keys only, safe to commit)',
          shown_default='`<inventory dir>/.wireguard_public_keys.yml`'),

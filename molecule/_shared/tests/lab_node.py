@@ -97,14 +97,19 @@ def molecule_inventory():
     return path
 
 
-def render_with_host_facts(out):
-    """playbooks/render.yml -e wireguard_render_host_facts=true against the scenario's hosts."""
+def playbook(name, *extra_vars):
+    """Run playbooks/<name> against the scenario's hosts with `-e` for each of extra_vars; the process result."""
     env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(REPO / '.cache' / 'collections'), ANSIBLE_NOCOLOR='1')
     env.pop('ANSIBLE_CONFIG', None)
-    proc = subprocess.run(
-        ['ansible-playbook', '-i', molecule_inventory(), str(REPO / 'playbooks' / 'render.yml'),
-         '-e', 'wireguard_render_dir=%s' % out, '-e', 'wireguard_render_host_facts=true'],
-        cwd=str(REPO), env=env, capture_output=True, text=True, timeout=600, check=False)
+    argv = ['ansible-playbook', '-i', molecule_inventory(), str(REPO / 'playbooks' / name)]
+    for item in extra_vars:
+        argv += ['-e', item]
+    return subprocess.run(argv, cwd=str(REPO), env=env, capture_output=True, text=True, timeout=600, check=False)
+
+
+def render_with_host_facts(out):
+    """playbooks/render.yml -e wireguard_render_host_facts=true against the scenario's hosts."""
+    proc = playbook('render.yml', 'wireguard_render_dir=%s' % out, 'wireguard_render_host_facts=true')
     assert proc.returncode == 0, (proc.stdout + proc.stderr)[-4000:]
     return out
 
