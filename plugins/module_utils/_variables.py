@@ -377,6 +377,9 @@ VARIABLES = (
     _net('wireguard_render_host_facts', 'bool', to_bool, False,
          '`playbooks/render.yml`: read each host first (read-only) and render with what it reports, instead of '
          'taking the firewall backend and egress interface from the inventory or assuming them'),
+    _net('wireguard_plan_file', 'path', controller_path, None,
+         '`playbooks/site.yml`: use this plan artifact (`plan.json` of `render.yml`) instead of computing the plan '
+         'from the inventory this run sees (a slice); refused when stale', shown_default='unset: computed'),
     _net('wireguard_unknown_variables', 'str', unknown_mode, 'error',
          '`error` or `warn`: what an unknown `wireguard_*` variable (a typo) is'),
     # ----- host vars
