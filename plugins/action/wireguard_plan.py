@@ -256,7 +256,7 @@ class ActionModule(ActionBase):
             return None
         devices['keys'] = keys
         start = time.monotonic()
-        if args['plan_file']:
+        if args.get('plan_file'):   # the clients action shares this method without the option
             plan, pinned = self._plan_of_file(args['plan_file'], group, data, devices, result)
         else:
             plan = self._build(args, group, data, devices, result)

@@ -211,6 +211,6 @@ def check_host_key(host, key_pair, rotate, artifact_key, source):
     found = key_pair.get('public_key')
     if found != artifact_key:
         what = 'has no key pair yet' if found is None else 'holds the public key %s' % found
+        values = (host, VAR, what, key_pair.get('path'), source, artifact_key, VAR, RENDER_AGAIN)
         raise ValueError('%s: %s: the host %s (%s) but %s has %s for it: create or restore its key in a run without %s '
-                         '(playbooks/keys.yml), then %s' % (host, VAR, what, key_pair.get('path'), source,
-                                                             artifact_key, VAR, RENDER_AGAIN))
+                         '(playbooks/keys.yml), then %s' % values)

@@ -48,9 +48,9 @@ def run(inventory, out, write_registry=True, *extra):
     with open(pb, 'w', encoding='utf-8') as handle:
         handle.write(PLAYBOOK)
     registry = os.path.join(str(out), 'registry.yml')
-    return ansible_playbook(inventory, pb, '-e', json.dumps({'keys': KEYS, 'out': str(out), 'registry': registry,
-                                                               'wireguard_key_registry': registry,
-                                                               'write_registry': write_registry}), *extra)
+    extra_vars = {'keys': KEYS, 'out': str(out), 'registry': registry, 'wireguard_key_registry': registry,
+                  'write_registry': write_registry}
+    return ansible_playbook(inventory, pb, '-e', json.dumps(extra_vars), *extra)
 
 
 @pytest.mark.parametrize('name', INVENTORIES)
