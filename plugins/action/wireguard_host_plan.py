@@ -13,7 +13,7 @@ from ansible.errors import AnsibleActionFail
 from ansible.module_utils.common.text.converters import to_native
 from ansible.plugins.action import ActionBase
 
-from ansible_collections.netfleet.wireguard.plugins.module_utils import _hostplan
+from ansible_collections.netfleet.wireguard.plugins.module_utils import _hostplan, _planfile
 from ansible_collections.netfleet.wireguard.plugins.module_utils._validate import PlanError, parse_role_settings
 
 FACTS_MODULE = 'netfleet.wireguard.wireguard_host_facts'
@@ -67,6 +67,10 @@ class ActionModule(ActionBase):
             decisions = _hostplan.decide(host, entry, facts, settings,
                                          pinned_public_key=self._templar.template(task_vars.get('wireguard_public_key')),
                                          connection=connection, ssh_connection=ssh)
+            if network.get('plan_file'):
+                # a sliced run: the peers in the other slices keep the key the artifact holds
+                _planfile.check_host_key(host, decisions['key_pair'], settings['wireguard_keys_rotate'],
+                                         network['plan_file']['public_keys'].get(host), network['plan_file']['path'])
         except ValueError as exc:
             result.update(failed=True, msg=str(exc))
             return result

@@ -26,7 +26,7 @@ from ansible.errors import AnsibleActionFail
 from ansible.module_utils.common.text.converters import to_native
 from ansible.plugins.action import ActionBase
 
-from ansible_collections.netfleet.wireguard.plugins.module_utils import _devices, _hooks, _hostplan, _picture, _renderdir
+from ansible_collections.netfleet.wireguard.plugins.module_utils import _devices, _hooks, _hostplan, _picture, _planfile, _renderdir
 from ansible_collections.netfleet.wireguard.plugins.module_utils._addr import parse_public_key
 from ansible_collections.netfleet.wireguard.plugins.module_utils._render import render_conf
 from ansible_collections.netfleet.wireguard.plugins.module_utils._topology import PlanError, build_plan
@@ -40,7 +40,7 @@ class ActionModule(ActionBase):
     TRANSFERS_FILES = False
     _requires_connection = False
     _VALID_ARGS = frozenset(('group', 'registry', 'render_dir', 'render_host_facts', 'return_plan', 'fast_hostvars',
-                             'play_hosts'))
+                             'play_hosts', 'plan_file'))
 
     ARGSPEC = {
         'group': {'type': 'str'},
@@ -50,6 +50,7 @@ class ActionModule(ActionBase):
         'return_plan': {'type': 'bool', 'default': True},
         'fast_hostvars': {'type': 'bool', 'default': True},
         'play_hosts': {'type': 'list', 'elements': 'str'},
+        'plan_file': {'type': 'path'},
     }
 
     # ------------------------------------------------------------------ variables
@@ -179,6 +180,8 @@ class ActionModule(ActionBase):
         result = super().run(tmp, task_vars)
         del tmp
         _valid, args = self.validate_argument_spec(argument_spec=self.ARGSPEC)
+        if args['plan_file'] and args['render_dir']:
+            raise AnsibleActionFail('plan_file and render_dir exclude each other: render from the inventory')
         network = self._network_plan(task_vars, args, result)
         if network is None:
             return result
@@ -253,6 +256,23 @@ class ActionModule(ActionBase):
             return None
         devices['keys'] = keys
         start = time.monotonic()
+        if args.get('plan_file'):   # the clients action shares this method without the option
+            plan, pinned = self._plan_of_file(args['plan_file'], group, data, devices, result)
+        else:
+            plan = self._build(args, group, data, devices, result)
+            pinned = {name: data[name]['wireguard_public_key'] for name in names if data[name].get('wireguard_public_key')}
+        if plan is None:
+            return None
+        result['timing']['plan'] = round(time.monotonic() - start, 3)
+        result.update(changed=False, hosts=len(plan), registry_path=registry, registry=registry_data,
+                      public_keys_pinned=pinned, devices=devices['states'],
+                      preshared_keys=any(peer.get('preshared_key') for entry in plan.values() for peer in entry['peers']))
+        return {'plan': plan, 'keys': keys, 'pinned': pinned, 'registry_path': registry, 'interface': interface,
+                'devices': devices, 'group': group}
+
+    @staticmethod
+    def _build(args, group, data, devices, result):
+        """The plan computed from ``data``; None (``result`` failed) when the inventory is invalid."""
         try:
             warnings = []
             plan = build_plan(data, group, share=not args['return_plan'], warnings=warnings, devices=devices)
@@ -261,13 +281,28 @@ class ActionModule(ActionBase):
         except PlanError as exc:
             result.update(failed=True, errors=exc.errors, msg=str(exc))
             return None
-        result['timing']['plan'] = round(time.monotonic() - start, 3)
-        pinned = {name: data[name]['wireguard_public_key'] for name in names if data[name].get('wireguard_public_key')}
-        result.update(changed=False, hosts=len(plan), registry_path=registry, registry=registry_data,
-                      public_keys_pinned=pinned, devices=devices['states'],
-                      preshared_keys=any(peer.get('preshared_key') for entry in plan.values() for peer in entry['peers']))
-        return {'plan': plan, 'keys': keys, 'pinned': pinned, 'registry_path': registry, 'interface': interface,
-                'devices': devices, 'group': group}
+        return plan
+
+    def _plan_of_file(self, path, group, data, devices, result):
+        """``(plan, pinned keys)`` of the artifact at ``path`` when it is not stale against what this run
+        sees (``data``: its hosts, ``devices``: registry keys and revocations); (None, None) otherwise."""
+        source = os.path.abspath(os.path.expanduser(path))
+        try:
+            with open(source, encoding='utf-8') as handle:
+                artifact = _planfile.loads(handle.read(), source)
+        except (OSError, UnicodeDecodeError) as exc:
+            errors = ['controller: %s: cannot read %s (%s)' % (_planfile.VAR, source, to_native(exc))]
+        except ValueError as exc:
+            errors = [str(exc)]
+        else:
+            errors = _planfile.stale(artifact, source, group, data, devices['keys'], devices.get('revoked') or {},
+                                     _devices.today_utc())
+        if errors:
+            result.update(failed=True, errors=errors, msg='\n'.join(errors))
+            return None, None
+        devices['states'] = artifact['devices']
+        result['plan_file'] = {'path': source, 'public_keys': _planfile.public_keys(artifact)}
+        return artifact['plan'], artifact['public_keys_pinned']
 
     @staticmethod
     def _default_registry(hostvars, names, data):
@@ -312,6 +347,9 @@ class ActionModule(ActionBase):
         if errors:
             raise ValueError('\n'.join(sorted(errors)))
         files.update(_picture_files(plan, context['group']))
+        artifact = _planfile.build(context['group'], plan, data, context['keys'], context['pinned'],
+                                   context['devices']['states'])
+        files[_planfile.NAME] = _planfile.dumps(artifact)
         return _renderdir.sync(os.path.abspath(os.path.expanduser(directory)), files, check_mode=self._task.check_mode)
 
 

@@ -393,6 +393,9 @@ VARIABLES = (
          '`to`, `proto` tcp/udp/icmp, `ports`), `tests` (`name`, `from`, `to`, `proto`, `port`, `expect`); enforced '
          'on the hosts that forward (hub, relay, gateways); see the README, "Access policy"',
          shown_default='unset: everything the routing carries is allowed'),
+    _net('wireguard_plan_file', 'path', controller_path, None,
+         '`playbooks/site.yml`: use this plan artifact (`plan.json` of `render.yml`) instead of computing the plan '
+         'from the inventory this run sees (a slice); refused when stale', shown_default='unset: computed'),
     _net('wireguard_unknown_variables', 'str', unknown_mode, 'error',
          '`error` or `warn`: what an unknown `wireguard_*` variable (a typo) is'),
     # ----- host vars

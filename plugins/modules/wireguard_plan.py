@@ -51,6 +51,20 @@ options:
         host facts (O(render_host_facts)), or are assumed and named in the file's header.
       - Unknown public keys are written as a visible placeholder. Files of hosts that left the inventory
         are removed (a manifest lists what was rendered); a symlink in the folder is refused.
+      - Also writes C(plan.json), the plan artifact O(plan_file) takes (no secret; sorted keys, so an
+        unchanged inventory renders it byte for byte again).
+    type: path
+  plan_file:
+    description:
+      - Use the plan artifact C(plan.json) that O(render_dir) wrote (from the whole inventory) instead of
+        computing the plan from the hosts this run sees, for a run that sees only a slice of the network
+        (AWX job slicing). RV(plan) is then the artifact's plan of every host.
+      - "Refused, with one C(host: variable: problem) line each, when it is stale: a host of the group this
+        run sees is not in it or one of its C(wireguard_*) plan variables differs from what it was rendered
+        from; the key registry holds another key for one of its hosts (or none); a device's state changed
+        (revoked, expired, key made); the group differs; a host had no public key when it was rendered; the
+        file was edited (checksum)."
+      - Excludes O(render_dir).
     type: path
   render_host_facts:
     description:
@@ -188,6 +202,11 @@ public_keys_pinned:
   description: Hosts whose key is managed elsewhere (C(wireguard_public_key)), mapped to that key.
   returned: success
   type: dict
+plan_file:
+  description: The artifact used (O(plan_file)) and every host's public key as the plan was computed with it.
+  returned: when O(plan_file) is set
+  type: dict
+  sample: {path: /srv/wg/render/plan.json, public_keys: {hub: "aGVsbG8gd29ybGQgaGVsbG8gd29ybGQgaGVsbG8gd28="}}
 rendered:
   description: What was written when O(render_dir) is set.
   returned: when O(render_dir) is set
