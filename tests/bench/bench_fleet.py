@@ -281,7 +281,7 @@ def main():
     for size in sizes:
         fleet_inventory(size)  # refuses a size that does not fit before anything starts
     os.makedirs(os.path.join(REPO, '.cache', 'logs'), exist_ok=True)
-    log = os.path.join(REPO, '.cache', 'logs', 'bench-fleet.log')
+    log = os.path.join(REPO, '.cache', 'logs', 'bench-fleet-%s.log' % '-'.join(str(size) for size in sizes))
     open(log, 'w', encoding='utf-8').close()
     forks = args.forks or forks_setting(log)
     print('load average at start: %.2f %.2f %.2f (%d cores)' % (os.getloadavg() + (os.cpu_count(),)), flush=True)
