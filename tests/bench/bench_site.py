@@ -130,13 +130,11 @@ def main():
     for host in sorted(first):
         print('%-12s %28s %28s' % (host, '%d/%d/%d' % first[host], '%d/%d/%d' % again.get(host, (0, 0, 0))))
     site, ping = median(result['site'], 0), median(result['ping'], 0)
-    times = ' '.join('%.1f' % pair[0] for pair in result['site'])
-    print('\nfirst site.yml run:            %6.1f s  (cpu %.1f s)' % result['first'])
-    print('no-change site.yml (median %d): %6.1f s  %s  (cpu %.1f s)' % (len(result['site']), site, times,
-                                                                       median(result['site'], 1)))
-    times = ' '.join('%.1f' % pair[0] for pair in result['ping'])
-    print('ping play (median %d):          %6.1f s  %s  (cpu %.1f s)' % (len(result['ping']), ping, times,
-                                                                        median(result['ping'], 1)))
+    print('\n%-30s %6.1f s  (cpu %.1f s)' % (('first site.yml run:',) + result['first']))
+    for label, runs in (('no-change site.yml', result['site']), ('ping play', result['ping'])):
+        times = ' '.join('%.1f' % pair[0] for pair in runs)
+        print('%-30s %6.1f s  %s  (cpu %.1f s)' % ('%s (median %d):' % (label, len(runs)), median(runs, 0), times,
+                                                   median(runs, 1)))
     print('ratio no-change / ping:        %6.2f x  (target <= 2)' % (site / ping))
     changed = changed_on_rerun(result)
     print('changed tasks on the no-change run: %d (must be 0)' % changed)
