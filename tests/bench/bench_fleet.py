@@ -242,6 +242,7 @@ def bench_one(n, args, log, forks):
             [bench_site.PLAYBOOK, '-i', inventory, 'playbooks/site.yml'] + extra, log))
         result['ping'].append(ping[:2])
         result['site'].append(site[:2])
+        result['again_recap'] = bench_site.recap(site[2])
         memory = sum(entry[0] for entry in fleet_stats(names).values())
         slowest = profile(inventory, log, extra) if args.profile else []
     finally:
