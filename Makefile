@@ -21,7 +21,7 @@ export PATH := $(VENV)/bin:$(PATH)
 # Lab fleets (directories under inventories/lab); LAB="bastion" limits make lab / lab-down.
 LAB ?=
 
-.PHONY: help venv lock host-deps image lint unit sanity build molecule test lab lab-down bench bench-render bench-site clean
+.PHONY: help venv lock host-deps image lint unit sanity build molecule test lab lab-down bench bench-render bench-site bench-fleet clean
 
 help:
 	@echo "targets: test venv lock host-deps image lint unit sanity build molecule lab lab-down bench clean"
@@ -29,6 +29,7 @@ help:
 	@echo "  make molecule [SCENARIOS='default bastion']"
 	@echo "  make lab [LAB=bastion]   make lab-down"
 	@echo "  make bench | bench-render [RENDER_ARGS=--quick] | bench-site [LAB_FLEET=bastion]"
+	@echo "  make bench-fleet [NS='4 8 16 32'] [FLEET_ARGS='--rounds 2 --profile --forks 20']"
 
 host-deps:
 	@tools/lab/host-deps.sh
@@ -80,6 +81,11 @@ bench-render:
 # site.yml on a lab fleet (LAB_FLEET, default bastion): tasks per host, no-change run vs ping play.
 bench-site: host-deps venv image
 	@$(VENV)/bin/python tests/bench/bench_site.py --fleet $(or $(LAB_FLEET),bastion) $(SITE_ARGS)
+
+# site.yml on generated hub-and-spoke fleets of N hosts (podman 10.93.<N>.0/24, containers bench-n<N>-*):
+# first and no-change runs next to a ping play per N, controller and fleet CPU, a linear fit against N.
+bench-fleet: host-deps venv image
+	@$(VENV)/bin/python tests/bench/bench_fleet.py --sizes "$(or $(NS),4 8 16 32)" $(FLEET_ARGS)
 
 # Removes the project's containers/networks and generated files; keeps .venv and the podman image
 # (they are caches: rm -rf .venv / podman rmi localhost/netfleet-wireguard-lab to drop them).

@@ -9,9 +9,14 @@ then alternates no-change runs of site.yml with a one-task ``ansible.builtin.pin
 per host (from the play recap) for the first and the no-change run, the wall times and the
 ratio (target: no-change site.yml <= 2 x the ping play). The fleet is removed afterwards unless --keep is given.
 
+CPU is the user+sys time of the controller's process tree (ansible-playbook, its forks and the
+``podman exec``/``podman cp`` clients they start), taken from getrusage(RUSAGE_CHILDREN) around
+each run; the modules' own work inside the containers is not part of it.
+
 Needs what `make lab` needs (podman, the lab image, .venv); run it as
     make bench-site [LAB_FLEET=bastion]      or
     CONTAINERS_CONF=.lab/containers.conf .venv/bin/python tests/bench/bench_site.py [--fleet F]
+tests/bench/bench_fleet.py (make bench-fleet) uses the same measurement on generated fleets.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import resource
 import statistics
 import subprocess
 import sys
@@ -26,26 +32,73 @@ import time
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..'))
 BIN = os.path.dirname(sys.executable)
+PLAYBOOK = os.path.join(BIN, 'ansible-playbook')
 RECAP = re.compile(r'^(\S+)\s+:\s+ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)\s+skipped=(\d+)', re.M)
 
 
-def run(args, log):
-    """Run an ansible command from the repository; return (wall seconds, output). Fails loudly."""
+def run(args, log, **env_extra):
+    """Run an ansible command from the repository; return (wall s, controller CPU s, stdout). Fails loudly.
+
+    CPU: user+sys of the finished child process tree (getrusage RUSAGE_CHILDREN before and after)."""
     env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(REPO, 'ansible.cfg'), ANSIBLE_NOCOLOR='1',
-               PATH=BIN + os.pathsep + os.environ.get('PATH', ''))
+               PATH=BIN + os.pathsep + os.environ.get('PATH', ''), **env_extra)
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.monotonic()
     proc = subprocess.run(args, cwd=REPO, env=env, capture_output=True, text=True, check=False)
     took = time.monotonic() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     with open(log, 'a', encoding='utf-8') as handle:
-        handle.write('$ %s\n%s%s\n' % (' '.join(args), proc.stdout, proc.stderr))
+        handle.write('$ %s\n%s%s\n# wall %.2f s, controller cpu %.2f s\n' % (' '.join(args), proc.stdout, proc.stderr, took, cpu))
     if proc.returncode != 0:
-        sys.exit('bench_site: %s failed (rc %d), see %s' % (' '.join(args[:3]), proc.returncode, log))
-    return took, proc.stdout
+        sys.exit('bench: %s failed (rc %d), see %s' % (' '.join(args[:3]), proc.returncode, log))
+    return took, cpu, proc.stdout
 
 
 def recap(output):
     """{host: (ok, changed, skipped)} from a PLAY RECAP."""
     return {m.group(1): (int(m.group(2)), int(m.group(3)), int(m.group(6))) for m in RECAP.finditer(output)}
+
+
+def lab_down(inventory, log):
+    """Remove the fleet's containers and networks (tools/lab/down.yml) and its key registry."""
+    run([PLAYBOOK, '-i', inventory, 'tools/lab/down.yml'], log)
+    registry = os.path.join(REPO, os.path.dirname(inventory), '.wireguard_public_keys.yml')
+    if os.path.exists(registry):
+        os.unlink(registry)
+
+
+def lab_up(inventory, log):
+    """Remove leftovers, then bring the fleet's containers up (tools/lab/up.yml); return the wall time."""
+    lab_down(inventory, log)
+    return run([PLAYBOOK, '-i', inventory, 'tools/lab/up.yml'], log)[0]
+
+
+def measure(inventory, log, rounds, extra=()):
+    """First site.yml run, then `rounds` pairs of ping play / no-change site.yml on a fleet that is up.
+
+    Returns {'first': (wall, cpu), 'first_recap', 'site': [(wall, cpu)], 'ping': [(wall, cpu)], 'again_recap'}.
+    `extra` (e.g. ['--forks', '8']) is given to every run."""
+    site_cmd = [PLAYBOOK, '-i', inventory, 'playbooks/site.yml'] + list(extra)
+    ping_cmd = [PLAYBOOK, '-i', inventory, 'tests/bench/ping.yml'] + list(extra)
+    wall, cpu, out = run(site_cmd, log)
+    result = {'first': (wall, cpu), 'first_recap': recap(out), 'site': [], 'ping': [], 'again_recap': {}}
+    for dummy in range(rounds):
+        result['ping'].append(run(ping_cmd, log)[:2])
+        wall, cpu, out = run(site_cmd, log)
+        result['site'].append((wall, cpu))
+        result['again_recap'] = recap(out)
+    return result
+
+
+def median(pairs, index):
+    """Median of one column (0: wall, 1: cpu) of [(wall, cpu)]."""
+    return statistics.median(pair[index] for pair in pairs)
+
+
+def changed_on_rerun(result):
+    """Changed tasks summed over the hosts of the last no-change run (must be 0)."""
+    return sum(counts[1] for counts in result['again_recap'].values())
 
 
 def main():
@@ -63,39 +116,27 @@ def main():
     os.makedirs(os.path.join(REPO, '.cache', 'logs'), exist_ok=True)
     log = os.path.join(REPO, '.cache', 'logs', 'bench-site-%s.log' % args.fleet)
     open(log, 'w', encoding='utf-8').close()
-    playbook = os.path.join(BIN, 'ansible-playbook')
-    registry = os.path.join(REPO, 'inventories', 'lab', args.fleet, '.wireguard_public_keys.yml')
 
     print('fleet %s: removing leftovers, containers up' % args.fleet, flush=True)
-    run([playbook, '-i', inventory, 'tools/lab/down.yml'], log)
-    if os.path.exists(registry):
-        os.unlink(registry)
-    run([playbook, '-i', inventory, 'tools/lab/up.yml'], log)
+    lab_up(inventory, log)
     try:
-        first_time, first_out = run([playbook, '-i', inventory, 'playbooks/site.yml'], log)
-        first = recap(first_out)
-        site_times, ping_times, again = [], [], {}
-        for dummy in range(args.rounds):
-            took, out = run([playbook, '-i', inventory, 'tests/bench/ping.yml'], log)
-            ping_times.append(took)
-            took, out = run([playbook, '-i', inventory, 'playbooks/site.yml'], log)
-            site_times.append(took)
-            again = recap(out)
+        result = measure(inventory, log, args.rounds)
     finally:
         if not args.keep:
-            run([playbook, '-i', inventory, 'tools/lab/down.yml'], log)
-            if os.path.exists(registry):
-                os.unlink(registry)
+            lab_down(inventory, log)
 
+    first, again = result['first_recap'], result['again_recap']
     print('\n%-12s %28s %28s' % ('host', 'first run ok/changed/skipped', 'no-change ok/changed/skipped'))
     for host in sorted(first):
         print('%-12s %28s %28s' % (host, '%d/%d/%d' % first[host], '%d/%d/%d' % again.get(host, (0, 0, 0))))
-    site, ping = statistics.median(site_times), statistics.median(ping_times)
-    print('\nfirst site.yml run:            %6.1f s' % first_time)
-    print('no-change site.yml (median %d): %6.1f s  %s' % (len(site_times), site, ' '.join('%.1f' % t for t in site_times)))
-    print('ping play (median %d):          %6.1f s  %s' % (len(ping_times), ping, ' '.join('%.1f' % t for t in ping_times)))
+    site, ping = median(result['site'], 0), median(result['ping'], 0)
+    print('\n%-30s %6.1f s  (cpu %.1f s)' % (('first site.yml run:',) + result['first']))
+    for label, runs in (('no-change site.yml', result['site']), ('ping play', result['ping'])):
+        times = ' '.join('%.1f' % pair[0] for pair in runs)
+        print('%-30s %6.1f s  %s  (cpu %.1f s)' % ('%s (median %d):' % (label, len(runs)), median(runs, 0), times,
+                                                   median(runs, 1)))
     print('ratio no-change / ping:        %6.2f x  (target <= 2)' % (site / ping))
-    changed = sum(counts[1] for counts in again.values())
+    changed = changed_on_rerun(result)
     print('changed tasks on the no-change run: %d (must be 0)' % changed)
     print('load average: %s' % ' '.join('%.2f' % x for x in os.getloadavg()))
     return 1 if changed else 0

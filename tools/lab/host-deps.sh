@@ -47,4 +47,14 @@ else
     apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
     log "installed: ${missing[*]}"
 fi
+
+# systemd as PID 1 holds about 7 inotify instances per container as root (systemd, logind,
+# wireguard-go): Debian's default of 128 per user stops booting containers after ~18 of them, across
+# everything podman runs on the machine (systemd exits 255 at once). Raised for this boot only.
+INOTIFY_INSTANCES=1024
+if [ "$(cat /proc/sys/fs/inotify/max_user_instances)" -lt "$INOTIFY_INSTANCES" ]; then
+    need_root
+    sysctl -q -w fs.inotify.max_user_instances="$INOTIFY_INSTANCES"
+    log "raised fs.inotify.max_user_instances to $INOTIFY_INSTANCES (systemd containers)"
+fi
 "$(dirname "${BASH_SOURCE[0]}")/podman-conf.sh"
