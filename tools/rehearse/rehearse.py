@@ -73,7 +73,7 @@ def existing_rehearsal():
 def build_lab(work, inventory):
     """Plan, lab layout and the checked lab inventory; ValueError when it cannot be rehearsed."""
     say('computing the plan of %s on the controller (log: %s/plan.log)' % (inventory, work))
-    if not playbook(work, 'plan.log', '-i', inventory, os.path.join(HERE, 'plan.yml'), '-e',
+    if not playbook(work, 'plan.log', '-i', os.path.abspath(inventory), os.path.join(HERE, 'plan.yml'), '-e',
                     'rehearse_out=%s/plan.json' % work, '-e', 'rehearse_registry=%s/keys.yml' % work):
         raise ValueError('the plan of %s could not be computed:\n%s' % (inventory, tail(work, 'plan.log')))
     with open(os.path.join(work, 'plan.json'), encoding='utf-8') as handle:
@@ -219,7 +219,7 @@ def main():
         print('rehearse: a rehearsal lab is still there (%s): make rehearse-down removes it'
               % ' '.join(sorted(left)), file=sys.stderr)
         return 2
-    return rehearse(os.path.abspath(args.inventory), args.keep)
+    return rehearse(args.inventory, args.keep)
 
 
 if __name__ == '__main__':
