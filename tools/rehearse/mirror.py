@@ -200,7 +200,20 @@ def _public_side(layout, host, variables, entry):
         wg['setup'] = public_script(ip, own)
     layout.public[host] = ip or own
     if name is not None:
-        layout.etc_hosts[name] = str(own)
+        if name.lower() in layout.etc_hosts:
+            raise ValueError('%s: wireguard_endpoint: the name %s is also the endpoint of another host: hosts sharing '
+                             'a public address are not mirrored' % (host, name))
+        layout.etc_hosts[name.lower()] = str(own)
+
+
+def _clashes(host, entry):
+    """Tunnel addresses and LANs inside the lab's own range would be routed into the lab's plumbing."""
+    for var, prefixes in (('wireguard_address', entry.get('addresses') or []),
+                          ('wireguard_lan_subnets', entry.get('routing', {}).get('lan_subnets') or [])):
+        for prefix in prefixes:
+            if ipaddress.ip_interface(prefix).network.overlaps(PLUMBING):
+                raise ValueError('%s: %s: %s overlaps 10.92.0.0/16, the range the rehearsal lab uses for its own '
+                                 'networks' % (host, var, prefix))
 
 
 def _lan_sides(layout, host, entry):
@@ -236,6 +249,8 @@ def design(plan, variables):
     host to its container. Raises ValueError naming the host and variable for what cannot be mirrored.
     """
     layout = _Layout()
+    for host in sorted(plan):
+        _clashes(host, plan[host])
     for host in sorted(plan):
         _public_side(layout, host, variables.get(host) or {}, plan[host])
     for host in sorted(plan):

@@ -62,10 +62,11 @@ def tail(work, log, lines=30):
 
 def existing_rehearsal():
     """Names of containers and networks an earlier rehearsal left (KEEP=1)."""
+    label = 'label=netfleet.wireguard.lab=%s' % mirror.LABEL
     names = []
-    for cmd in (['podman', 'ps', '--all'], ['podman', 'network', 'ls']):
-        rc, out = report.run(cmd + ['--filter', 'label=netfleet.wireguard.lab=%s' % mirror.LABEL, '--format', '{{.Names}}'
-                                    if cmd[1] == 'ps' else '{{.Name}}'])
+    for cmd in (['podman', 'ps', '--all', '--filter', label, '--format', '{{.Names}}'],
+                ['podman', 'network', 'ls', '--filter', label, '--format', '{{.Name}}']):
+        rc, out = report.run(cmd)
         names += out.split() if rc == 0 else []
     return names
 
