@@ -106,8 +106,10 @@ def test_two_hosts_on_one_endpoint_name_are_refused():
         mirror.design(plan, variables)
 
 
-@pytest.mark.parametrize('hq, var', [({'address': '10.92.5.1/24'}, 'address'),
-                                      ({'address': '10.1.0.1/24', 'lan_subnets': ['10.92.0.0/16']}, 'lan_subnets')])
+@pytest.mark.parametrize('hq, var', [
+    ({'address': '10.92.5.1/24'}, 'address'),
+    ({'address': '10.1.0.1/24', 'lan_subnets': ['10.92.0.0/16']}, 'lan_subnets'),
+])
 def test_networks_inside_the_lab_range_are_refused(hq, var):
     other = '10.92.5.2/24' if var == 'address' else '10.1.0.2/24'
     variables = network('site_to_site', {'hq': dict(hq, endpoint='192.0.2.1'), 'b': {'address': other, 'endpoint': '192.0.2.2'}})
