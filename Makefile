@@ -21,13 +21,14 @@ export PATH := $(VENV)/bin:$(PATH)
 # Lab fleets (directories under inventories/lab); LAB="bastion" limits make lab / lab-down.
 LAB ?=
 
-.PHONY: help venv lock host-deps image lint unit sanity build molecule test lab lab-down bench bench-render bench-site bench-fleet clean
+.PHONY: help venv lock host-deps image lint unit sanity build molecule test lab lab-down rehearse rehearse-down rehearse-examples bench bench-render bench-site bench-fleet clean
 
 help:
 	@echo "targets: test venv lock host-deps image lint unit sanity build molecule lab lab-down bench clean"
 	@echo "  make test                  full CI run (stages stop at the first failure)"
 	@echo "  make molecule [SCENARIOS='default bastion']"
 	@echo "  make lab [LAB=bastion]   make lab-down"
+	@echo "  make rehearse INVENTORY=path [KEEP=1]   make rehearse-down   make rehearse-examples"
 	@echo "  make bench | bench-render [RENDER_ARGS=--quick] | bench-site [LAB_FLEET=bastion]"
 	@echo "  make bench-fleet [NS='4 8 16 32'] [FLEET_ARGS='--rounds 2 --profile --forks 20']"
 
@@ -70,6 +71,20 @@ lab: host-deps venv image
 
 lab-down:
 	@tools/lab/lab.sh down $(LAB)
+
+# A container lab that mirrors a real inventory: site.yml on it, then the plan's reachability
+# matrix next to what the pings found (tools/rehearse/rehearse.py; the inventory is only read).
+rehearse: host-deps venv image
+	@test -n "$(INVENTORY)" || { echo "usage: make rehearse INVENTORY=path [KEEP=1]" >&2; exit 2; }
+	@$(VENV)/bin/python tools/rehearse/rehearse.py $(if $(KEEP),--keep) "$(INVENTORY)"
+
+# Removes a lab kept with KEEP=1 (every container and network labelled netfleet.wireguard.lab=rehearse).
+rehearse-down:
+	@tools/lab/cleanup.sh rehearse
+
+# The three example inventories and tests/rehearse/mixed_nat, rehearsed one after another.
+rehearse-examples:
+	@tools/rehearse/examples.sh
 
 # Benchmarks print figures (ratios measured side by side); they assert nothing about speed.
 bench: bench-render bench-site

@@ -17,7 +17,7 @@ if [ "$#" -gt 0 ]; then
     stages=("$@")
 else
     # host-deps first: a fresh Debian has no python3-venv, podman or debootstrap.
-    stages=(host-deps venv image cleanup lint unit sanity build molecule)
+    stages=(host-deps venv image cleanup lint unit sanity build molecule rehearse-examples)
 fi
 
 cd "$ROOT" || exit 2
