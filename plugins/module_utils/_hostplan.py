@@ -17,7 +17,8 @@ from __future__ import annotations
 import hashlib
 import posixpath
 
-from . import _hooks, _paths
+from . import _hooks, _metrics, _paths
+from ._peerkeys import join_peer_keys
 from ._variables import VARIABLES
 
 # Package names per OS family (Debian is tested in the lab; the others only on the controller).
@@ -76,7 +77,8 @@ def facts_module_args(interface, settings):
     paths = _paths.host_paths(interface, settings)
     wanted = [paths["private_key"], paths["nft_rules"], paths["sysctl_file"], paths["guard_ruleset"],
               paths["guard_unit"], paths["guard_enabled_link"], _parent(paths["nft_rules"]),
-              _parent(paths["guard_ruleset"])]
+              _parent(paths["guard_ruleset"]), _metrics.PYTHON]
+    wanted += [paths[name] for name in METRICS_FILES + ("metrics_dir",)]
     return {"paths": sorted(set(wanted)), "private_keys": [paths["private_key"]],
             "wireguard": {"interface": interface, "path": paths["conf"], "private_key_path": paths["private_key"]}}
 
@@ -236,6 +238,57 @@ def _harden(host, entry, facts, settings, paths, fw, connection, ssh_connection)
             "load": load, "enable": enable, "pending": load or enable}
 
 
+# what the metrics role owns on a host, in the order it removes them
+METRICS_FILES = ("metrics_timer", "metrics_service", "metrics_timer_link", "metrics_script", "metrics_names",
+                 "metrics_output")
+
+
+def _metrics_decision(host, entry, facts, settings, paths):
+    """The metrics collector and its timer, or their removal; None when neither applies. The names
+    file and the script are compared by ``metrics_files`` once the peers' public keys are known."""
+    if not settings["wireguard_metrics_enabled"]:
+        present = [paths[name] for name in METRICS_FILES if _exists(facts, paths[name])]
+        if not present:
+            return None
+        return {"state": "absent", "remove_files": present, "pending": True,
+                "timer_present": _exists(facts, paths["metrics_timer"]),
+                "units_present": any(_exists(facts, paths[name]) for name in ("metrics_timer", "metrics_service"))}
+    if not facts.get("systemd"):
+        raise ValueError("%s: wireguard_metrics_enabled: needs systemd (a timer runs the collector)" % host)
+    if not _exists(facts, _metrics.PYTHON):
+        raise ValueError("%s: wireguard_metrics_enabled: the collector needs %s on the host" % (host, _metrics.PYTHON))
+    interface = _metrics.check_interface(host, entry["interface"])
+    service = _metrics.service_unit(interface, paths)
+    timer = _metrics.timer_unit(interface, int(settings["wireguard_metrics_interval"]))
+    files = facts.get("files") or {}
+    write_service = file_differs(files.get(paths["metrics_service"]), service, "0644")
+    write_timer = file_differs(files.get(paths["metrics_timer"]), timer, "0644")
+    enable = write_timer or not _exists(facts, paths["metrics_timer_link"])
+    out = {"state": "present", "service": service, "timer": timer, "timer_name": _metrics.unit_name(interface, "timer"),
+           "service_name": _metrics.unit_name(interface, "service"), "write_service": write_service,
+           "write_timer": write_timer, "dir_missing": not _exists(facts, paths["metrics_dir"]), "enable": enable,
+           "restart": write_service or write_timer}
+    out["pending"] = bool(out["dir_missing"] or enable or out["restart"])
+    return out
+
+
+def metrics_files(decisions, plan, public_keys, script, pending=()):
+    """The names file and whether it and the collector script differ on the host.
+
+    Called by the metrics role after the keys role, when every peer's public key is known;
+    ``pending`` as for ``_peerkeys.join_peer_keys`` (check mode before the first run).
+    """
+    host = decisions["host"]
+    peers = join_peer_keys(plan[host].get("peers") or [], public_keys, host, pending=pending)
+    names = _metrics.names_text(_metrics.names_map(host, plan, peers))
+    files = (decisions.get("facts") or {}).get("files") or {}
+    paths = decisions["paths"]
+    out = {"names": names, "write_names": file_differs(files.get(paths["metrics_names"]), names, "0644"),
+           "write_script": file_differs(files.get(paths["metrics_script"]), script, "0644")}
+    out["pending"] = out["write_names"] or out["write_script"]
+    return out
+
+
 def _forwarding(entry, facts, settings, paths):
     routing = entry.get("routing") or {}
     v4, v6 = bool(routing.get("forward_ipv4")), bool(routing.get("forward_ipv6"))
@@ -315,6 +368,7 @@ def decide(host, entry, facts=None, settings=None, pinned_public_key=None, conne
     out["install"] = _install(entry, facts, settings, out["preshared_keys"])
     out["key_pair"] = _keys(host, facts, settings, paths, pinned_public_key)
     out["harden"] = _harden(host, entry, facts, settings, paths, out["firewall"], connection, ssh_connection)
+    out["metrics"] = _metrics_decision(host, entry, facts, settings, paths)
     return out
 
 

@@ -18,6 +18,9 @@ GUARD_UNIT_NAME = "netfleet-wireguard-guard.service"
 GUARD_UNIT = "/etc/systemd/system/" + GUARD_UNIT_NAME
 # the link `systemctl enable` creates (the unit is WantedBy=sysinit.target)
 GUARD_ENABLED_LINK = "/etc/systemd/system/sysinit.target.wants/" + GUARD_UNIT_NAME
+# node_exporter's textfile collector directory of the Debian package prometheus-node-exporter
+METRICS_DIR = "/var/lib/prometheus/node-exporter"
+SYSTEMD_DIR = "/etc/systemd/system"
 # /run, not the world-writable /run/lock, where any local user could take the lock first
 LOCK_DIR = "/run"
 
@@ -58,10 +61,26 @@ def apply_lock(interface):
     return "%s/netfleet-wireguard-%s.lock" % (LOCK_DIR, _interface(interface))
 
 
+def metrics_paths(interface, directory=None):
+    """The files of the metrics collector of one interface (wireguard_metrics role)."""
+    directory = directory or METRICS_DIR
+    unit = "%s/netfleet-wireguard-metrics-%s" % (SYSTEMD_DIR, _interface(interface))
+    return {
+        "metrics_dir": directory,
+        "metrics_output": "%s/netfleet_wireguard_%s.prom" % (directory, interface),
+        "metrics_names": "%s/%s.metrics.json" % (WIREGUARD_DIR, interface),
+        "metrics_script": "/usr/local/lib/netfleet-wireguard-metrics-%s.py" % interface,
+        "metrics_service": unit + ".service",
+        "metrics_timer": unit + ".timer",
+        # the link `systemctl enable` creates (the timer is WantedBy=timers.target)
+        "metrics_timer_link": "%s/timers.target.wants/netfleet-wireguard-metrics-%s.timer" % (SYSTEMD_DIR, interface),
+    }
+
+
 def host_paths(interface, settings=None):
     """The paths of one host's interface, with the role settings that move them applied."""
     settings = settings or {}
-    return {
+    paths = {
         "conf": conf(interface),
         "private_key": private_key(interface, settings.get("wireguard_keys_private_key_path")),
         "preshared_key_dir": preshared_key_dir(interface, settings.get("wireguard_keys_preshared_key_dir")),
@@ -71,3 +90,5 @@ def host_paths(interface, settings=None):
         "guard_unit": GUARD_UNIT,
         "guard_enabled_link": GUARD_ENABLED_LINK,
     }
+    paths.update(metrics_paths(interface, settings.get("wireguard_metrics_textfile_dir")))
+    return paths

@@ -354,8 +354,8 @@ def _role(role, name, type_, parser, default, meaning, **kw):
 
 
 _PREFIXES = list_of(parse_cidr)
-_FW, _FWD, _INST, _IF, _KEYS = ('wireguard_firewall', 'wireguard_forwarding', 'wireguard_install',
-                                'wireguard_interface', 'wireguard_keys')
+_FW, _FWD, _INST, _IF, _KEYS, _MET = ('wireguard_firewall', 'wireguard_forwarding', 'wireguard_install',
+                                      'wireguard_interface', 'wireguard_keys', 'wireguard_metrics')
 
 VARIABLES = (
     # ----- network (group vars)
@@ -517,6 +517,14 @@ VARIABLES = (
           'directory of the per-peer preshared key files; empty = `/etc/wireguard/<interface>.psk.d`'),
     _role(_KEYS, 'wireguard_keys_preshared_rotate', 'bool', to_bool, False,
           'replace the preshared key of every pair whose two hosts are in the play'),
+    # ----- wireguard_metrics
+    _role(_MET, 'wireguard_metrics_enabled', 'bool', to_bool, False,
+          'per-peer metrics named by inventory names for node_exporter\'s textfile collector, written by a systemd '
+          'timer; `false` removes the timer, its units and files again'),
+    _role(_MET, 'wireguard_metrics_textfile_dir', 'path', host_path, '/var/lib/prometheus/node-exporter',
+          "node_exporter's `--collector.textfile.directory`; the role creates it when missing"),
+    _role(_MET, 'wireguard_metrics_interval', 'int', int_between(5, 3600, 'a number of seconds'), 30,
+          'seconds between two runs of the collector'),
 )
 
 BY_NAME = {var.name: var for var in VARIABLES if var.scope != 'external'}

@@ -105,6 +105,14 @@ harden:
       files and actions to apply.
   returned: success
   type: dict
+metrics:
+  description:
+    - Null when the metrics collector (C(wireguard_metrics_enabled)) is neither wanted nor left over; else
+      C(state) (V(present) with the timer and service units and what of them differs, or V(absent) with the
+      files to remove). The names file and the collector script are compared later by the filter
+      netfleet.wireguard.wireguard_metrics_files.
+  returned: success
+  type: dict
 facts:
   description: What M(netfleet.wireguard.wireguard_host_facts) returned.
   returned: success

@@ -22,6 +22,7 @@ PACKAGES=(
     wireguard-tools  # module tests run wg/wg-quick on real interfaces in network namespaces
     wireguard-go     # the userspace WireGuard those tests use (this kernel has no module)
     zbar-tools       # the full_tunnel scenario decodes the QR codes of device profiles (zbarimg)
+    prometheus       # promtool: unit tests check and test docs/prometheus/wireguard.rules.yml (no server is started)
     graphviz         # the dot binary: render.yml draws the network picture as SVG (unit tests check it)
     make
     git

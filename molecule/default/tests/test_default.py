@@ -157,6 +157,77 @@ def test_running_keys_match_registry(hub, spoke):
     assert wg_peers(hub) == {registry["wg0"][SPOKE]}
 
 
+# ----------------------------------------------------------------------------- metrics
+
+METRICS_DIR = "/var/lib/prometheus/node-exporter"
+METRICS_TIMER = "netfleet-wireguard-metrics-wg0.timer"
+METRICS_FILES = ("/etc/systemd/system/netfleet-wireguard-metrics-wg0.service",
+                 "/etc/systemd/system/" + METRICS_TIMER,
+                 "/etc/systemd/system/timers.target.wants/" + METRICS_TIMER,
+                 "/usr/local/lib/netfleet-wireguard-metrics-wg0.py", "/etc/wireguard/wg0.metrics.json",
+                 METRICS_DIR + "/netfleet_wireguard_wg0.prom")
+
+
+def wg_transfer(host):
+    """{peer public key: (latest handshake, rx, tx)} from `wg show wg0 dump` (the first line, which holds
+    the private key, is skipped)."""
+    lines = host.check_output("wg show wg0 dump").splitlines()[1:]
+    return {f[0]: (int(f[4]), int(f[5]), int(f[6])) for f in (line.split("\t") for line in lines)}
+
+
+def collected_metrics(host):
+    """Run the collector's service once (oneshot: returns when written); the dump before and after it and
+    the file it wrote, parsed as Prometheus text format: {metric: {(peer name, public key): value}}."""
+    from prometheus_client.parser import text_string_to_metric_families
+    before = wg_transfer(host)
+    host.check_output("systemctl start netfleet-wireguard-metrics-wg0.service")
+    after = wg_transfer(host)
+    values = {}
+    for family in text_string_to_metric_families(host.check_output("cat %s/netfleet_wireguard_wg0.prom", METRICS_DIR)):
+        for sample in family.samples:
+            values.setdefault(sample.name, {})[(sample.labels.get("peer"), sample.labels.get("public_key"))] = \
+                sample.value
+    return before, after, values
+
+
+@pytest.mark.parametrize("name,peer", [(HUB, SPOKE), (SPOKE, HUB)])
+def test_metrics_match_wg_show_and_name_the_peer_by_its_inventory_name(name, peer):
+    host, other = testinfra.get_host("podman://" + name), testinfra.get_host("podman://" + peer)
+    assert host.check_output("systemctl is-active %s", METRICS_TIMER) == "active"
+    assert host.check_output("systemctl is-enabled %s", METRICS_TIMER) == "enabled"
+    assert ping_ok(host, SPOKE_IP if name == HUB else HUB_IP), "no traffic through the tunnel"
+    key = other.check_output("wg show wg0 public-key")
+    before, after, values = collected_metrics(host)
+    labels = (peer, key)
+    handshake = values["netfleet_wireguard_peer_latest_handshake_timestamp_seconds"][labels]
+    assert handshake > 0 and handshake in (before[key][0], after[key][0])
+    for index, metric in ((1, "netfleet_wireguard_peer_receive_bytes_total"),
+                          (2, "netfleet_wireguard_peer_transmit_bytes_total")):
+        # the keepalives may move bytes between the two reads: the file's value lies between them
+        assert before[key][index] <= values[metric][labels] <= after[key][index], metric
+        assert values[metric][labels] > 0
+    assert 0 <= values["netfleet_wireguard_peer_handshake_age_seconds"][labels] < 180
+    # the spoke behind NAT sends keepalives: the plan keeps this tunnel up on both sides
+    for metric in ("peer_up", "peer_planned", "peer_expected_up"):
+        assert values["netfleet_wireguard_" + metric][labels] == 1, metric
+    assert values["netfleet_wireguard_planned_peer_missing"] == {labels: 0}
+    assert set(values["netfleet_wireguard_peer_planned"]) == {labels}, "a peer without its inventory name"
+    f = host.file(METRICS_DIR + "/netfleet_wireguard_wg0.prom")
+    assert f.mode == 0o644 and f.user == "root"
+    assert host.check_output("ls -A %s", METRICS_DIR) == "netfleet_wireguard_wg0.prom", "temp file left behind"
+
+
+def test_metrics_off_removes_timer_units_and_files_exactly_and_on_brings_them_back(hub):
+    assert all(hub.file(path).exists for path in METRICS_FILES)
+    converge("--limit", HUB, "-e", '{"wireguard_metrics_enabled": false}')
+    assert [path for path in METRICS_FILES if hub.file(path).exists] == []
+    assert hub.run("systemctl is-active %s", METRICS_TIMER).stdout.strip() == "inactive"
+    assert hub.file(METRICS_DIR).is_directory, "the textfile directory belongs to node_exporter"
+    converge("--limit", HUB)
+    assert all(hub.file(path).exists for path in METRICS_FILES)
+    assert hub.check_output("systemctl is-active %s", METRICS_TIMER) == "active"
+
+
 def test_adding_a_peer_is_live_without_packet_loss_and_vvv_shows_no_key(hub, spoke):
     """(a) live peer add under a continuous ping, and (d) a -vvv converge leaks no private key."""
     phone_key = fresh_public_key()
@@ -205,8 +276,14 @@ def test_wrong_key_breaks_tunnel_and_limit_run_repairs_it_live_leaving_other_hos
     identity = wg_identity(hub)
     try:
         assert not ping_ok(spoke, HUB_IP, within=3), "tunnel still passed traffic with a wrong peer key"
+        _before, _after, metrics = collected_metrics(hub)
     finally:
         converge("--limit", HUB)  # without the phone: the hub drops it too
+    # the metrics showed the drift: the wrong key as a peer the plan does not know, the spoke missing;
+    # the phone added by the previous run is still planned there, named by its device name
+    planned = metrics["netfleet_wireguard_peer_planned"]
+    assert planned[("", wrong)] == 0 and [value for (name, _key), value in planned.items() if name == "phone"] == [1]
+    assert metrics["netfleet_wireguard_planned_peer_missing"][(SPOKE, spoke_key)] == 1
     assert ping_ok(spoke, HUB_IP, within=15)
     assert wg_peers(hub) == {spoke_key}
     assert wg_identity(hub) == identity, "drift repair restarted the interface"
