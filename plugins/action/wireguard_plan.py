@@ -26,7 +26,7 @@ from ansible.errors import AnsibleActionFail
 from ansible.module_utils.common.text.converters import to_native
 from ansible.plugins.action import ActionBase
 
-from ansible_collections.netfleet.wireguard.plugins.module_utils import _devices, _hooks, _hostplan, _picture, _renderdir
+from ansible_collections.netfleet.wireguard.plugins.module_utils import _devices, _hooks, _hostplan, _paths, _picture, _renderdir
 from ansible_collections.netfleet.wireguard.plugins.module_utils._addr import parse_public_key
 from ansible_collections.netfleet.wireguard.plugins.module_utils._render import render_conf
 from ansible_collections.netfleet.wireguard.plugins.module_utils._topology import PlanError, build_plan
@@ -254,8 +254,10 @@ class ActionModule(ActionBase):
         devices['keys'] = keys
         start = time.monotonic()
         try:
-            warnings = []
-            plan = build_plan(data, group, share=not args['return_plan'], warnings=warnings, devices=devices)
+            warnings, retired = [], []
+            plan = build_plan(data, group, share=not args['return_plan'], warnings=warnings, devices=devices,
+                              retired=retired)
+            retired = {name: _retired_paths(interface, name, data[name]) for name in retired}
             if warnings:
                 result['warnings'] = warnings
         except PlanError as exc:
@@ -264,7 +266,7 @@ class ActionModule(ActionBase):
         result['timing']['plan'] = round(time.monotonic() - start, 3)
         pinned = {name: data[name]['wireguard_public_key'] for name in names if data[name].get('wireguard_public_key')}
         result.update(changed=False, hosts=len(plan), registry_path=registry, registry=registry_data,
-                      public_keys_pinned=pinned, devices=devices['states'],
+                      public_keys_pinned=pinned, devices=devices['states'], retired=retired,
                       preshared_keys=any(peer.get('preshared_key') for entry in plan.values() for peer in entry['peers']))
         return {'plan': plan, 'keys': keys, 'pinned': pinned, 'registry_path': registry, 'interface': interface,
                 'devices': devices, 'group': group}
@@ -326,6 +328,13 @@ def _picture_files(plan, group):
     if image is not None:
         files[name + '.svg'] = image
     return files
+
+
+def _retired_paths(interface, host, values):
+    """What site.yml removes from a retired host: its interface and the paths of its files."""
+    settings = parse_role_settings({k: v for k, v in values.items() if k in _hostplan.SETTINGS_DEFAULTS}, host)
+    return {'interface': interface, 'paths': _paths.host_paths(interface, settings),
+            'nft_tables': [_hooks.nft_table_name(interface), _hooks.GUARD_TABLE]}
 
 
 def _interface_of(data):
