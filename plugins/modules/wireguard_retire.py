@@ -10,10 +10,10 @@ module: wireguard_retire
 short_description: Take a retired host's WireGuard interface, files and firewall objects away
 version_added: 0.2.0
 description:
-  - For a host with C(wireguard_state=absent) (see the C(netfleet.wireguard.wireguard_common) role): stops
+  - "For a host with C(wireguard_state=absent) (see the C(netfleet.wireguard.wireguard_common) role): stops
     and disables C(wg-quick@<interface>) (its PostDown removes the forwarding and NAT rules), deletes an
     interface still left, removes the collection's nftables tables that are still loaded
-    (O(nft_tables)), stops and removes the hardened firewall's unit, and removes the files in O(paths).
+    (O(nft_tables)), stops and removes the hardened firewall's unit, and removes the files in O(paths)."
   - A second run finds nothing and reports no change.
 author:
   - netfleet engineers (@netfleet)

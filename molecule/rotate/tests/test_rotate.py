@@ -28,11 +28,14 @@ PSK_DIR = '/etc/wireguard/wg0.psk.d'
 # generous: a rotation should cost about one handshake round trip (a packet or two at 10/s); a
 # loaded shared machine may add some; a broken rotation loses everything until the timeout (30 s)
 ROTATION_LOSS_BOUND = 20
+# retiring a peer touches the other tunnels only through the hub's live `wg syncconf`; measured 0 in a
+# no-change run and 1-2 once at a load average of 30 (wireguard-go): a restart would lose seconds
+RETIRE_LOSS_BOUND = 2
 
 
 def playbook(name, *extra, ok=True):
     env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(REPO / '.cache' / 'collections'), ANSIBLE_NOCOLOR='1',
-               ANSIBLE_ROLES_PATH=str(REPO / 'roles'))
+               ANSIBLE_FORCE_COLOR='0', ANSIBLE_ROLES_PATH=str(REPO / 'roles'))
     env.pop('ANSIBLE_CONFIG', None)
     proc = subprocess.run(['ansible-playbook', '-i', molecule_inventory(), str(REPO / 'playbooks' / name), *extra],
                           cwd=str(REPO), env=env, capture_output=True, text=True, timeout=900, check=False)
@@ -43,7 +46,9 @@ def playbook(name, *extra, ok=True):
 
 
 def changed_counts(out):
-    return {m.group(1): int(m.group(2)) for m in re.finditer(r'^(\S+)\s+: ok=\d+\s+changed=(\d+)', out, re.M)}
+    """{host: changed} from the PLAY RECAP (colour codes removed: Molecule forces colour)."""
+    plain = re.sub(r'\x1b\[[0-9;]*m', '', out)
+    return {m.group(1): int(m.group(2)) for m in re.finditer(r'^(\S+)\s*: ok=\d+\s+changed=(\d+)', plain, re.M)}
 
 
 def registry():
@@ -135,7 +140,7 @@ def test_hub_key_rotation_costs_about_one_handshake(node):
 def test_site_after_the_rotation_has_nothing_to_change():
     dummy, out = playbook('site.yml')
     counts = changed_counts(out)
-    assert len(counts) == 4 and set(counts.values()) == {0}, counts
+    assert len(counts) == 4 and set(counts.values()) == {0}, (counts, out[-3000:])
 
 
 def test_a_failed_rotation_leaves_the_old_key_working(node):
@@ -186,7 +191,7 @@ def test_retiring_a_client_keeps_the_other_tunnels_whole(node):
         host_vars.write_text(text.rstrip('\n') + '\nwireguard_state: absent\n')
     with Pings(node, 'retire rotate-c3', [(C1, TUNNEL[HUB]), (C2, TUNNEL[C1])]) as pings:
         playbook('site.yml')
-    assert pings.lost == {C1: 0, C2: 0}
+    assert all(lost <= RETIRE_LOSS_BOUND for lost in pings.lost.values()), pings.lost
     assert ifindex(node, HUB) == hub_index
     assert c3_key not in node(HUB).wg('allowed-ips')
     assert node(HUB).run('ls %s/%s.psk', PSK_DIR, C3).rc != 0
@@ -200,8 +205,9 @@ def test_retiring_a_client_keeps_the_other_tunnels_whole(node):
 
 
 def test_a_second_site_run_after_retiring_changes_nothing():
-    counts = changed_counts(playbook('site.yml')[1])
-    assert len(counts) == 4 and set(counts.values()) == {0}, counts
+    dummy, out = playbook('site.yml')
+    counts = changed_counts(out)
+    assert len(counts) == 4 and set(counts.values()) == {0}, (counts, out[-3000:])
 
 
 def test_review_copies_equal_the_deployed_files(node, tmp_path):
