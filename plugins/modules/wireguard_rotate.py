@@ -55,7 +55,10 @@ options:
     type: dict
     default: {}
   timeout:
-    description: Seconds to wait for the handshakes (O(step=watch), O(step=switch)).
+    description:
+      - Seconds to wait for the handshakes (O(step=switch)), or for the handshake on the staged key counted
+        from the start of O(step=watch), which runs before the switch (a watcher also stops when the staged
+        peer is removed).
     type: int
     default: 30
 attributes:
@@ -184,7 +187,10 @@ def watch(wg, old, new, timeout):
     """``move`` once the new key has a handshake; on timeout the staged peer is removed (ValueError)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if rotate.handshake_after(wg.peers(), new, None):
+        peers = wg.peers()
+        if new not in peers:
+            raise ValueError("the staged peer %s was removed (the rotation was undone)" % new)
+        if rotate.handshake_after(peers, new, None):
             return "move"
         time.sleep(POLL)
     wg.set(["peer", new, "remove"])
