@@ -26,7 +26,8 @@ from ansible.errors import AnsibleActionFail
 from ansible.module_utils.common.text.converters import to_native
 from ansible.plugins.action import ActionBase
 
-from ansible_collections.netfleet.wireguard.plugins.module_utils import _devices, _hooks, _hostplan, _picture, _planfile, _renderdir
+from ansible_collections.netfleet.wireguard.plugins.module_utils import (
+    _devices, _hooks, _hostplan, _paths, _picture, _planfile, _renderdir)
 from ansible_collections.netfleet.wireguard.plugins.module_utils._addr import parse_public_key
 from ansible_collections.netfleet.wireguard.plugins.module_utils._render import render_conf
 from ansible_collections.netfleet.wireguard.plugins.module_utils._topology import PlanError, build_plan
@@ -256,32 +257,36 @@ class ActionModule(ActionBase):
             return None
         devices['keys'] = keys
         start = time.monotonic()
+        retired = {}
         if args.get('plan_file'):   # the clients action shares this method without the option
             plan, pinned = self._plan_of_file(args['plan_file'], group, data, devices, result)
         else:
-            plan = self._build(args, group, data, devices, result)
+            plan, retired = self._build(args, group, data, devices, result, interface)
             pinned = {name: data[name]['wireguard_public_key'] for name in names if data[name].get('wireguard_public_key')}
         if plan is None:
             return None
         result['timing']['plan'] = round(time.monotonic() - start, 3)
         result.update(changed=False, hosts=len(plan), registry_path=registry, registry=registry_data,
-                      public_keys_pinned=pinned, devices=devices['states'],
+                      public_keys_pinned=pinned, devices=devices['states'], retired=retired,
                       preshared_keys=any(peer.get('preshared_key') for entry in plan.values() for peer in entry['peers']))
         return {'plan': plan, 'keys': keys, 'pinned': pinned, 'registry_path': registry, 'interface': interface,
                 'devices': devices, 'group': group}
 
     @staticmethod
-    def _build(args, group, data, devices, result):
-        """The plan computed from ``data``; None (``result`` failed) when the inventory is invalid."""
+    def _build(args, group, data, devices, result, interface):
+        """``(plan, retired hosts' paths)`` computed from ``data``; (None, None) with ``result`` failed when
+        the inventory is invalid."""
         try:
-            warnings = []
-            plan = build_plan(data, group, share=not args['return_plan'], warnings=warnings, devices=devices)
+            warnings, retired = [], []
+            plan = build_plan(data, group, share=not args['return_plan'], warnings=warnings, devices=devices,
+                              retired=retired)
+            retired = {name: _retired_paths(interface, name, data[name]) for name in retired}
             if warnings:
                 result['warnings'] = warnings
         except PlanError as exc:
             result.update(failed=True, errors=exc.errors, msg=str(exc))
-            return None
-        return plan
+            return None, None
+        return plan, retired
 
     def _plan_of_file(self, path, group, data, devices, result):
         """``(plan, pinned keys)`` of the artifact at ``path`` when it is not stale against what this run
@@ -364,6 +369,13 @@ def _picture_files(plan, group):
     if image is not None:
         files[name + '.svg'] = image
     return files
+
+
+def _retired_paths(interface, host, values):
+    """What site.yml removes from a retired host: its interface and the paths of its files."""
+    settings = parse_role_settings({k: v for k, v in values.items() if k in _hostplan.SETTINGS_DEFAULTS}, host)
+    return {'interface': interface, 'paths': _paths.host_paths(interface, settings),
+            'nft_tables': [_hooks.nft_table_name(interface), _hooks.GUARD_TABLE]}
 
 
 def _interface_of(data):

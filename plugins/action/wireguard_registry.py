@@ -21,7 +21,7 @@ from ansible_collections.netfleet.wireguard.plugins.module_utils import _registr
 class ActionModule(ActionBase):
     TRANSFERS_FILES = False
     _requires_connection = False
-    _VALID_ARGS = frozenset(('path', 'interface', 'keys', 'pinned', 'lock_timeout'))
+    _VALID_ARGS = frozenset(('path', 'interface', 'keys', 'pinned', 'lock_timeout', 'remove'))
 
     ARGSPEC = {
         'path': {'type': 'path', 'required': True},
@@ -29,6 +29,7 @@ class ActionModule(ActionBase):
         'keys': {'type': 'dict', 'required': True},
         'pinned': {'type': 'dict', 'default': {}},
         'lock_timeout': {'type': 'int', 'default': 30},
+        'remove': {'type': 'list', 'elements': 'str', 'default': []},
     }
 
     def run(self, tmp=None, task_vars=None):
@@ -44,7 +45,8 @@ class ActionModule(ActionBase):
         try:
             registry.validate(args['interface'], pinned)
             merged, changes, changed = registry.update(
-                path, args['interface'], keys, check=self._task.check_mode, timeout=args['lock_timeout'])
+                path, args['interface'], keys, check=self._task.check_mode, timeout=args['lock_timeout'],
+                remove=[to_native(name) for name in args['remove']])
         except TimeoutError as exc:
             raise AnsibleActionFail('%s: %s; retry when the other run has finished' % (path, exc))
         except (ValueError, OSError) as exc:
@@ -52,7 +54,7 @@ class ActionModule(ActionBase):
         # pinned keys (wireguard_public_key: managed elsewhere) win over the file and are never written to it
         public_keys = dict(merged.get(str(args['interface'])) or {}, **pinned)
         result.update(changed=changed, path=path, registry=merged, public_keys=public_keys,
-                      added=changes['added'], updated=changes['updated'])
+                      added=changes['added'], updated=changes['updated'], removed=changes['removed'])
         if self._task.diff and changed:
             result['diff'] = dict(before=before or '', after=registry.render(merged), before_header=path, after_header=path)
         return result

@@ -59,6 +59,7 @@ from ._addr import (
 )
 from . import _policy
 from ._devices import profile_entry, settle, today_utc
+from ._retire import split_retired
 from ._validate import Errors, HUB_TOPOLOGIES, PlanError, owned_overlapping, parse_network, problem_line
 
 __all__ = ['build_plan', 'PlanError', 'DEFAULT_ROUTE_KEYS', 'PlanEntry', 'PlanPeer', 'PlanRouting', 'Masquerade']
@@ -622,7 +623,7 @@ def _enforce_policy(net, plan, profiles, states, warnings):
         raise PlanError([problem_line(*problem) for problem in problems])
 
 
-def build_plan(hostvars, group='wireguard', share=False, warnings=None, devices=None):
+def build_plan(hostvars, group='wireguard', share=False, warnings=None, devices=None, retired=None):
     """Validate the network and compute every managed host's plan entry.
 
     :param hostvars: inventory hostname -> dict of that host's ``wireguard_*`` variables.
@@ -635,6 +636,8 @@ def build_plan(hostvars, group='wireguard', share=False, warnings=None, devices=
         ``key_mode: controller``), ``revoked`` (device -> date) and ``today`` (UTC date, default
         today). External peers that are not active (``_devices.settle``) are left out of the plan;
         the dict receives ``states`` (device -> state) and ``profiles`` (active device -> its plan entry).
+    :param retired: optional list that receives the hosts with ``wireguard_state: absent``; they are
+        left out of the network (``_retire.split_retired``). Every host retired gives an empty plan.
     :returns: dict hostname -> plan entry (see docs/architecture.md).
     :raises PlanError: (a ValueError) listing every problem, one ``host: variable: problem`` line each.
     """
@@ -643,6 +646,13 @@ def build_plan(hostvars, group='wireguard', share=False, warnings=None, devices=
     was_enabled = gc.isenabled()
     gc.disable()
     try:
+        hostvars, gone = split_retired(hostvars)
+        if retired is not None:
+            retired.extend(gone)
+        if gone and not hostvars:
+            if devices is not None:
+                devices.update(states={}, profiles={})
+            return {}
         net = parse_network(hostvars, group, warnings=warnings)
         ctx = devices if devices is not None else {}
         states = settle(net, ctx.get('keys') or {}, ctx.get('revoked') or {}, ctx.get('today') or today_utc(), warnings)

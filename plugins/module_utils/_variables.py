@@ -187,6 +187,14 @@ def int_between(low, high, what):
     return lambda value: to_int(value, low, high, what)
 
 
+def host_names(value):
+    """Host names as ``-e`` gives them (one comma-separated string) or as a YAML list; ``all`` stays ``all``."""
+    if value == 'all':
+        return value
+    items = [part.strip() for part in value.split(',')] if isinstance(value, str) else to_list(value)
+    return [validate_host_name(item) for item in items if item != '']
+
+
 def topology(value):
     value = TOPOLOGY_ALIASES.get(value, value) if isinstance(value, str) else value
     if value not in TOPOLOGIES:
@@ -398,6 +406,14 @@ VARIABLES = (
          'from the inventory this run sees (a slice); refused when stale', shown_default='unset: computed'),
     _net('wireguard_unknown_variables', 'str', unknown_mode, 'error',
          '`error` or `warn`: what an unknown `wireguard_*` variable (a typo) is'),
+    _net('wireguard_rotate_hosts', 'str or list', host_names, [],
+         '`playbooks/rotate.yml`: hosts whose private key is replaced (`all` = every host of the network)'),
+    _net('wireguard_rotate_serial', 'int', int_between(1, 100000, 'a batch size'), 1,
+         '`playbooks/rotate.yml`: hosts rotated at the same time (hosts of one batch must not be peers)'),
+    _net('wireguard_rotate_timeout', 'int', int_between(3, 600, 'a number of seconds'), 30,
+         '`playbooks/rotate.yml`: seconds to wait for the handshakes on the new key before the old one is put back'),
+    _net('wireguard_rotate_preshared_hosts', 'str or list', host_names, [],
+         '`playbooks/rotate.yml`: every preshared-key pair whose two hosts are listed gets a new key'),
     # ----- host vars
     _host('wireguard_address', 'str or list', list_of(interface_address), None,
           'tunnel address(es) with prefix, e.g. `10.100.0.1/24`, `fd00::1/64`; the prefix defines the tunnel network',
@@ -438,6 +454,9 @@ VARIABLES = (
           shown_default='from registry', attr='public_key'),
     _host('wireguard_preshared_keys', 'bool', to_bool, False,
           'a preshared key for every pair of this host with another managed host', attr='psk'),
+    _host('wireguard_state', 'str', one_of('present', 'absent'), 'present',
+          '`absent` retires the host: every peer drops it live, `site.yml` removes its interface, files and '
+          'firewall objects, the key registry forgets it'),
     # ----- fields of one wireguard_external_peers entry
     _ext('name', 'str', validate_host_name, None, 'peer name (same rule as inventory host names)', required=True),
     _ext('key_mode', 'str', one_of('device', 'controller'), 'device',

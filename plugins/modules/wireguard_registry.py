@@ -46,6 +46,13 @@ options:
         file; they override the file's entries in RV(public_keys).
     type: dict
     default: {}
+  remove:
+    description:
+      - Host names whose keys are forgotten (hosts retired with C(wireguard_state=absent)); a name also in
+        O(keys) is kept.
+    type: list
+    elements: str
+    default: []
   lock_timeout:
     description: Seconds to wait for another run that holds the registry lock before failing.
     type: int
@@ -104,4 +111,10 @@ updated:
   type: list
   elements: str
   sample: []
+removed:
+  description: Hosts whose key was forgotten (O(remove)).
+  returned: success
+  type: list
+  elements: str
+  sample: [old-branch]
 '''
