@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import time
@@ -97,14 +98,26 @@ def molecule_inventory():
     return path
 
 
-def playbook(name, *extra_vars):
-    """Run playbooks/<name> against the scenario's hosts with `-e` for each of extra_vars; the process result."""
-    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(REPO / '.cache' / 'collections'), ANSIBLE_NOCOLOR='1')
+def playbook(name, *extra_vars, options=(), timeout=600):
+    """Run playbooks/<name> against the scenario's hosts with `-e` for each of extra_vars and then the
+    command-line options (e.g. `--limit`, `-vvv`), without colour; the process result."""
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(REPO / '.cache' / 'collections'), ANSIBLE_NOCOLOR='1',
+               ANSIBLE_FORCE_COLOR='0')
     env.pop('ANSIBLE_CONFIG', None)
     argv = ['ansible-playbook', '-i', molecule_inventory(), str(REPO / 'playbooks' / name)]
     for item in extra_vars:
         argv += ['-e', item]
-    return subprocess.run(argv, cwd=str(REPO), env=env, capture_output=True, text=True, timeout=600, check=False)
+    return subprocess.run(argv + list(options), cwd=str(REPO), env=env, capture_output=True, text=True,
+                          timeout=timeout, check=False)
+
+
+def ping_gaps(log, minimum):
+    """(pings sent, pings lost) of a `ping -n` log with more than `minimum` answers: a loss is a gap in
+    the icmp_seq numbers answered, never a late answer; the ping in flight when it was stopped is not
+    one (the count ends at the last answer)."""
+    answered = {int(seq) for seq in re.findall(r'bytes from .* icmp_seq=(\d+) ', log)}
+    assert len(answered) > minimum, log[-500:]
+    return max(answered), max(answered) - len(answered)
 
 
 def render_with_host_facts(out):

@@ -14,13 +14,13 @@ from __future__ import annotations
 import json
 import os
 import re
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 import yaml
+
+from lab_node import ping_gaps, playbook
 
 HUB, C1, C2, C3 = 'pol-hub', 'pol-c1', 'pol-c2', 'pol-c3'
 TUNNEL = {HUB: '100.64.181.1', C1: '100.64.181.2', C2: '100.64.181.3', C3: '100.64.181.4'}
@@ -70,14 +70,9 @@ def test_the_hub_counts_the_drops_of_its_default(node):
 
 # ------------------------------------------------------------------ a rule changed live
 
-def site_playbook(*args):
+def site_playbook(*options):
     """playbooks/site.yml against the scenario's hosts; the finished process."""
-    from lab_node import molecule_inventory
-    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(REPO / '.cache' / 'collections'), ANSIBLE_NOCOLOR='1')
-    env.pop('ANSIBLE_CONFIG', None)
-    playbook = os.path.join(os.path.dirname(sys.executable), 'ansible-playbook')
-    proc = subprocess.run([playbook, '-i', molecule_inventory(), str(REPO / 'playbooks' / 'site.yml'), *args],
-                          cwd=str(REPO), env=env, capture_output=True, text=True, timeout=600, check=False)
+    proc = playbook('site.yml', options=options)
     assert proc.returncode == 0, (proc.stdout + proc.stderr)[-4000:]
     return proc
 
@@ -98,10 +93,7 @@ class LivePing:
         self.client.run('kill -INT %s', self.pid)
         time.sleep(0.5)
         log = self.client.out('cat /tmp/live-ping.log')
-        answered = {int(seq) for seq in re.findall(r'bytes from .* icmp_seq=(\d+) ', log)}
-        assert len(answered) > 30, log[-500:]
-        self.lost = max(answered) - len(answered)
-        self.sent = max(answered)
+        self.sent, self.lost = ping_gaps(log, 30)
         os.makedirs(REPO / '.cache' / 'logs', exist_ok=True)
         with open(REPO / '.cache' / 'logs' / 'policy-live-pings.txt', 'a', encoding='utf-8') as out:
             out.write('%s: %d pings at 10/s on pol-c2 -> pol-c3, %d lost\n' % (self.what, self.sent, self.lost))

@@ -13,12 +13,12 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-import subprocess
 import time
 from pathlib import Path
 
 import yaml
 
+import lab_node
 from lab_node import REPO, molecule_inventory
 
 HUB, C1, C2, C3 = 'rotate-hub', 'rotate-c1', 'rotate-c2', 'rotate-c3'
@@ -33,12 +33,9 @@ ROTATION_LOSS_BOUND = 20
 RETIRE_LOSS_BOUND = 2
 
 
-def playbook(name, *extra, ok=True):
-    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(REPO / '.cache' / 'collections'), ANSIBLE_NOCOLOR='1',
-               ANSIBLE_FORCE_COLOR='0', ANSIBLE_ROLES_PATH=str(REPO / 'roles'))
-    env.pop('ANSIBLE_CONFIG', None)
-    proc = subprocess.run(['ansible-playbook', '-i', molecule_inventory(), str(REPO / 'playbooks' / name), *extra],
-                          cwd=str(REPO), env=env, capture_output=True, text=True, timeout=900, check=False)
+def playbook(name, *options, ok=True):
+    """playbooks/<name> with the command-line options; (exit status, output)."""
+    proc = lab_node.playbook(name, options=options, timeout=900)
     out = proc.stdout + proc.stderr
     if ok:
         assert proc.returncode == 0, out[-5000:]
@@ -93,12 +90,9 @@ class Pings:
             n.run('pkill -INT -x ping')
             time.sleep(0.3)
             log = n.out('cat /tmp/live-ping.log')
-            answered = {int(seq) for seq in re.findall(r'bytes from .* icmp_seq=(\d+) ', log)}
-            assert len(answered) > 20, log[-500:]
-            # the ping in flight when it was stopped is not a loss: count the gaps up to the last answer
-            self.lost[source] = max(answered) - len(answered)
+            sent, self.lost[source] = lab_node.ping_gaps(log, 20)
             lines.append('%s: %s -> %s: %d pings at 10/s, %d lost (icmp_seq gaps)'
-                         % (self.what, source, target, max(answered), self.lost[source]))
+                         % (self.what, source, target, sent, self.lost[source]))
         print('\n' + '\n'.join(lines))
         os.makedirs(REPO / '.cache' / 'logs', exist_ok=True)
         with open(REPO / '.cache' / 'logs' / 'rotate-live-pings.txt', 'a', encoding='utf-8') as out:
