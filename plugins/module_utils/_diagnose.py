@@ -262,7 +262,7 @@ def check_allowed_ips(host, entry, state, keys):
     """The running peers and their AllowedIPs equal the plan (drift)."""
     iface = entry["interface"]
     running = _running_by_name(state, keys)
-    fix = "re-run site.yml: it applies the planned peers and AllowedIPs live (wg syncconf)"
+    fix = "re-run site.yml: it applies the planned peers and AllowedIPs live (no restart)"
     out = []
     for peer in entry.get("peers") or []:
         name, want = peer["name"], sorted(normalise_prefix(p) for p in peer.get("allowed_ips") or [])

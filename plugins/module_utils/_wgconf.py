@@ -3,9 +3,9 @@
 """Parse, compare and transform wg-quick configuration files (no I/O, no ansible imports).
 
 The functions here decide how a new configuration can be applied to a running interface:
-live (``wg syncconf`` plus route changes) when only peers change, or by restarting the
-interface when a setting only ``wg-quick`` understands changes. They also mask secrets for
-diffs and build the stripped configuration that ``wg syncconf`` reads.
+live (only the peers that differ, plus route changes) when only peers change, or by restarting
+the interface when a setting only ``wg-quick`` understands changes. They also mask secrets for
+diffs and build the text ``wg syncconf`` (rollback) and ``wg addconf`` (live apply) read.
 
 Secrets (``PrivateKey``, ``PresharedKey``) are never part of an exception message.
 """
@@ -271,28 +271,65 @@ def mask_secrets(text: str) -> str:
     return "".join(out)
 
 
-def strip(cfg: WgConfig) -> str:
-    """The part of a configuration that ``wg setconf/syncconf`` understands (like ``wg-quick strip``).
+def _peer_lines(peer: Peer) -> list:
+    """A [Peer] section as ``wg setconf/addconf`` reads it. A peer without a preshared key gets an
+    explicit all-zero one and one without a keepalive ``off``: ``wg`` only changes what the text
+    names, so this is what removes them from a running peer."""
+    lines = ["", "[Peer]", "PublicKey = %s" % peer.public_key,
+             "PresharedKey = %s" % (peer.preshared_key or NO_PRESHARED_KEY)]
+    if peer.allowed_ips:
+        lines.append("AllowedIPs = %s" % ", ".join(peer.allowed_ips))
+    if peer.endpoint:
+        lines.append("Endpoint = %s" % peer.endpoint)
+    # like the preshared key: wg keeps a running keepalive the text does not name
+    lines.append("PersistentKeepalive = %s" % (peer.persistent_keepalive or "off"))
+    return lines
 
-    A peer without a preshared key gets an explicit all-zero one: ``wg syncconf`` only changes what
-    the text names, so this is what removes a preshared key from a running peer.
-    """
+
+def strip(cfg: WgConfig) -> str:
+    """The part of a configuration that ``wg setconf/syncconf`` understands (like ``wg-quick strip``)."""
     lines = ["[Interface]"]
     for key in ("PrivateKey", "ListenPort", "FwMark"):
         for value in cfg.interface.get(key, []):
             lines.append("%s = %s" % (key, value))
     for peer in cfg.peers:
-        lines.append("")
-        lines.append("[Peer]")
-        lines.append("PublicKey = %s" % peer.public_key)
-        lines.append("PresharedKey = %s" % (peer.preshared_key or NO_PRESHARED_KEY))
-        if peer.allowed_ips:
-            lines.append("AllowedIPs = %s" % ", ".join(peer.allowed_ips))
-        if peer.endpoint:
-            lines.append("Endpoint = %s" % peer.endpoint)
-        if peer.persistent_keepalive:
-            lines.append("PersistentKeepalive = %d" % peer.persistent_keepalive)
+        lines.extend(_peer_lines(peer))
     return "\n".join(lines) + "\n"
+
+
+def _fwmark(value) -> int:
+    """0 for off/none, else the mark as a number (the file may say 0x.. or decimal)."""
+    if value in (None, "", "off"):
+        return 0
+    return int(str(value), 0)
+
+
+def live_changes(old: WgConfig | None, new: WgConfig, state: dict) -> dict:
+    """What a live apply sends to the running interface ``state`` (``parse_dump``) to get ``new``:
+    ``{"addconf": text or None, "remove": [public keys], "peers": {"added", "removed", "updated"}}``,
+    the last for the report (public keys, no secret).
+
+    Only the peers that differ are named: those the running state lacks or runs differently, and
+    those whose lines changed between the files (an Endpoint given as a DNS name is only re-read
+    then; without an old file, every peer). The interface's private key and listen port are never sent (a live apply only happens
+    when they match): ``wg syncconf`` always sets the listen port, and wireguard-go re-opens its UDP
+    socket whenever it is set, which drops packets of every tunnel on the interface.
+    """
+    drift = running_drift(new, state)
+    files = diff_peers(old, new)
+    # without the old file nothing tells which running peer came from where: all are re-sent
+    from_files = set(files["updated"]) if old is not None else set(new.peer_map())
+    updated = (set(drift["updated"]) | from_files) - set(drift["added"])
+    changed = set(drift["added"]) | updated
+    lines = ["[Interface]"]
+    marks = new.interface.get("FwMark")
+    if marks and _fwmark(marks[-1]) != _fwmark(state.get("fwmark")):
+        lines.append("FwMark = %s" % marks[-1])
+    for peer in new.peers:
+        if peer.public_key in changed:
+            lines.extend(_peer_lines(peer))
+    return {"addconf": "\n".join(lines) + "\n" if len(lines) > 1 else None, "remove": drift["removed"],
+            "peers": dict(drift, updated=sorted(updated))}
 
 
 def diff_peers(old: WgConfig | None, new: WgConfig) -> dict:

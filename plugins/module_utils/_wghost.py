@@ -126,8 +126,22 @@ class Host:
         self.run([self.systemctl, "enable", self.unit], what="systemctl enable")
 
     def syncconf(self, cfg):
+        """The whole configuration (rollback): sets the listen port too, see ``set_peers``."""
         self.run([self.wg, "syncconf", self.interface, "/dev/stdin"], data=wgconf.strip(cfg),
                  what="wg syncconf")
+
+    def set_peers(self, live):
+        """Only what differs (``_wgconf.live_changes``): ``wg addconf`` for the peers added or changed,
+        then ``wg set ... remove`` for the peers no longer wanted, so an AllowedIPs prefix moving to
+        another peer is never without one. Unlike ``wg syncconf`` this never re-sets the listen port,
+        which makes wireguard-go re-open its socket and drop packets of every peer."""
+        if live["addconf"]:
+            self.run([self.wg, "addconf", self.interface, "/dev/stdin"], data=live["addconf"], what="wg addconf")
+        if live["remove"]:
+            args = [self.wg, "set", self.interface]
+            for key in live["remove"]:
+                args += ["peer", key, "remove"]
+            self.run(args, what="wg set peer remove")
 
 
 def _route_prefixes(out, family, host_len):
@@ -184,11 +198,14 @@ def plan_routes(host, old_cfg, state, new_cfg):
 
 
 def decide(host, old_cfg, new_cfg, file_changed, public_key, result):
-    """Fill result (action, reasons, peers, routes); return the route plan for a live change."""
+    """Fill result (action, reasons, peers, routes); return the link, the running state, the route
+    plan and what a live change sends (``_wgconf.live_changes``; its ``addconf`` text holds preshared
+    keys and never goes into ``result``)."""
     link = host.link_up()
     state = host.dump() if link is not None else None
     reasons = []
     routes = (None, [], [])
+    live = {"addconf": None, "remove": []}
     if link is None or state is None:
         action = "started"
         reasons = ["interface %s is not running" % host.interface]
@@ -205,12 +222,14 @@ def decide(host, old_cfg, new_cfg, file_changed, public_key, result):
             action = "restarted"
         else:
             routes = plan_routes(host, old_cfg, state, new_cfg)
-            peers_differ = any(drift[k] for k in drift)
+            live = wgconf.live_changes(old_cfg, new_cfg, state)
+            result["peers"] = live["peers"]
+            peers_differ = bool(live["addconf"] or live["remove"])
             action = "live" if peers_differ or routes[1] or routes[2] else "none"
             result["routes"] = dict(added=routes[1], removed=routes[2])
     result["reasons"] = reasons
     result["action"] = action
-    return link, state, routes
+    return link, state, routes, live
 
 
 def resolve_manager(module, manager):

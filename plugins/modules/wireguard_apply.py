@@ -18,10 +18,12 @@ description:
     M(netfleet.wireguard.wireguard_psk)).
   - Decides how to bring the running interface to the new state. An absent interface is started.
     When only peers change (keys, preshared keys, AllowedIPs without a default route, endpoints,
-    keepalives) the
-    change is applied live with C(wg syncconf) and the kernel routes wg-quick would have created
-    for the changed AllowedIPs are added or removed; open connections through the tunnel keep
-    flowing. Any interface-level change (Address, ListenPort, MTU, DNS, Table, FwMark, PreUp,
+    keepalives) the change is applied live: C(wg addconf) sets only the peers added or changed,
+    C(wg set ... peer ... remove) drops the peers no longer configured, and the kernel routes
+    wg-quick would have created for the changed AllowedIPs are added or removed; the other peers are
+    not touched and open connections through the tunnel keep flowing. The interface's listen port
+    is never re-set live (C(wg syncconf) always sets it, and wireguard-go re-opens its UDP socket
+    then, which drops packets of every peer). Any interface-level change (Address, ListenPort, MTU, DNS, Table, FwMark, PreUp,
     PostUp, PreDown, PostDown hooks, the private key, or adding/removing a V(/0) default route)
     restarts the interface. The old configuration is stopped with its own PostDown hooks before the
     new file is started.
@@ -151,9 +153,10 @@ attributes:
 requirements:
   - wireguard-tools (C(wg), C(wg-quick)) and iproute2 on the managed host.
 notes:
-  - The private and preshared keys are passed to C(wg syncconf) and C(wg pubkey) on standard input, never on a
-    command line. C(wg syncconf) leaves a running preshared key alone when the text does not name
-    one, so peers without one are given the all-zero key, which is WireGuard's "no preshared key".
+  - The private and preshared keys are passed to C(wg addconf), C(wg syncconf) (rollback) and C(wg pubkey) on
+    standard input, never on a command line. C(wg) leaves a running preshared key alone when the
+    text does not name one, so peers without one are given the all-zero key, which is WireGuard's
+    "no preshared key".
 seealso:
   - module: netfleet.wireguard.wireguard_keypair
   - module: netfleet.wireguard.wireguard_psk
@@ -431,12 +434,13 @@ def take_lock(module, path, timeout, interface, result):
 class Change:
     """What this run changes, and how far it got (what a rollback has to undo)."""
 
-    def __init__(self, action, new_text, new_cfg, old_bytes, old_cfg, public_key, routes, link, state):
+    def __init__(self, action, new_text, new_cfg, old_bytes, old_cfg, public_key, routes, live, link, state):
         self.action = action
         self.new_text, self.new_cfg = new_text, new_cfg
         self.old_bytes, self.old_cfg = old_bytes, old_cfg
         self.public_key = public_key
         self.table, self.routes_add, self.routes_remove = routes
+        self.live = live
         self.link = link
         self.was_running = link is not None and state is not None
         self.staged = None        # the new file, written next to the target, not yet renamed
@@ -466,7 +470,7 @@ def apply_change(host, change, file_changed, need_enable):
         host.up()
     elif change.action == "live":
         change.touched = True
-        host.syncconf(change.new_cfg)
+        host.set_peers(change.live)
         for prefix in change.routes_remove:
             host.route("del", prefix, change.table)
         for prefix in change.routes_add:
@@ -623,7 +627,7 @@ def apply(module, host, private_key, new_text, result):
     new_cfg = wgconf.parse(new_text)
     old_bytes, old_cfg = read_old(host.path)
     file_changed = old_bytes != new_text.encode("utf-8")
-    link, state, routes = decide(host, old_cfg, new_cfg, file_changed, result["public_key"], result)
+    link, state, routes, live = decide(host, old_cfg, new_cfg, file_changed, result["public_key"], result)
     need_enable = host.manager == "systemd" and not host.unit_enabled()
     result["changed"] = file_changed or result["action"] != "none" or need_enable
     if file_changed:
@@ -633,7 +637,8 @@ def apply(module, host, private_key, new_text, result):
     if module.check_mode or not result["changed"]:
         module.exit_json(**result)
 
-    change = Change(result["action"], new_text, new_cfg, old_bytes, old_cfg, result["public_key"], routes, link, state)
+    change = Change(result["action"], new_text, new_cfg, old_bytes, old_cfg, result["public_key"], routes, live, link,
+                    state)
     run_change(module, host, change, file_changed, need_enable, result)
     module.exit_json(**result)
 

@@ -54,6 +54,9 @@ class FakeSystem:
         self.enabled = False
         self.starts = 0
         self.syncs = 0
+        self.addconfs = 0
+        self.removes = 0
+        self.port_sets = 0       # wireguard-go re-opens its socket each time: a live apply never does it
         self.commands = []
         self.stdin = []
 
@@ -71,6 +74,29 @@ class FakeSystem:
             if not self._covered(prefix):
                 self.routes.add(prefix)
         return 0, "", ""
+
+    def _set(self, data, replace):
+        """wg syncconf (replace: peers the text lacks go, the listen port is always set) or wg addconf:
+        a named peer gets its AllowedIPs replaced and only the fields the text names; a preshared
+        key or keepalive the text does not name stays (zeros and "off" clear them)."""
+        text = w.parse(data)
+        named = [{line.split(" = ", 1)[0] for line in block.splitlines() if " = " in line}
+                 for block in data.split("[Peer]")[1:]]
+        running = self.running.peer_map()
+        peers = [] if replace else list(self.running.peers)
+        for peer, fields in zip(text.peers, named):
+            old = running.get(peer.public_key)
+            if old is not None:
+                for field, attr in (("PresharedKey", "preshared_key"), ("PersistentKeepalive", "persistent_keepalive"),
+                                    ("Endpoint", "endpoint")):
+                    if field not in fields:
+                        setattr(peer, attr, getattr(old, attr))
+            peers = [p for p in peers if p.public_key != peer.public_key] + [peer]
+        self.running.peers = peers
+        if replace or "ListenPort" in text.interface:
+            self.port_sets += 1
+        self.syncs += replace
+        self.addconfs += not replace
 
     def _kernel(self):
         if not self.running:
@@ -123,17 +149,14 @@ class FakeSystem:
                     peer.public_key, peer.preshared_key or "(none)", peer.endpoint or "(none)",
                     ",".join(peer.allowed_ips) or "(none)", peer.persistent_keepalive or "off"))
             return 0, "\n".join(lines) + "\n", ""
-        if cmd == "wg" and args[1] == "syncconf":
-            stripped = w.parse(data)
-            # like wg syncconf: a running preshared key stays unless the text names one (zero = none)
-            before = self.running.peer_map()
-            named = {block.split("PublicKey = ", 1)[1].split("\n", 1)[0]
-                     for block in data.split("[Peer]")[1:] if "PresharedKey" in block}
-            for peer in stripped.peers:
-                if peer.public_key not in named and peer.public_key in before:
-                    peer.preshared_key = before[peer.public_key].preshared_key
-            self.running.peers = stripped.peers
-            self.syncs += 1
+        if cmd == "wg" and args[1] in ("syncconf", "addconf"):
+            self._set(data, replace=args[1] == "syncconf")
+            return 0, "", ""
+        if cmd == "wg" and args[1] == "set":
+            gone = {args[i + 1] for i in range(3, len(args) - 2, 3) if args[i] == "peer" and args[i + 2] == "remove"}
+            assert gone and len(args) == 3 + 3 * len(gone), args
+            self.running.peers = [p for p in self.running.peers if p.public_key not in gone]
+            self.removes += 1
             return 0, "", ""
         if cmd == "systemctl":
             if args[1] == "is-enabled":
@@ -209,7 +232,8 @@ def test_second_apply_is_idempotent(env, monkeypatch, capsys):
     r = apply(env, monkeypatch, capsys, BASE)
     assert not r["changed"] and r["action"] == "none"
     mutating = [c for c in system.commands[n:] if c[0] in ("systemctl", "wg-quick") and c[1] != "is-enabled"
-                or c[:2] == ["wg", "syncconf"] or ("route" in c and ("add" in c or "del" in c))]
+                or c[:2] in (["wg", "syncconf"], ["wg", "addconf"], ["wg", "set"])
+                or ("route" in c and ("add" in c or "del" in c))]
     assert mutating == []
 
 
@@ -218,7 +242,9 @@ def test_adding_and_removing_peers_is_live_with_routes(env, monkeypatch, capsys)
     apply(env, monkeypatch, capsys, BASE)
     r = apply(env, monkeypatch, capsys, BASE + PEER_B, diff=True)
     assert r["action"] == "live" and r["changed"]
-    assert system.starts == 1 and system.syncs == 1
+    assert system.starts == 1 and system.addconfs == 1 and system.syncs == 0 and system.port_sets == 0
+    # only the new peer was sent: peer a and the interface were not touched
+    assert K2 in system.stdin[-1] and K1 not in system.stdin[-1] and "ListenPort" not in system.stdin[-1]
     assert r["peers"] == {"added": [K2], "removed": [], "updated": []}
     assert r["routes"] == {"added": ["192.168.20.0/24"], "removed": []}
     assert "192.168.20.0/24" in system.routes
@@ -231,6 +257,45 @@ def test_adding_and_removing_peers_is_live_with_routes(env, monkeypatch, capsys)
     assert r["action"] == "live" and r["peers"]["removed"] == [K1]
     assert r["routes"]["removed"] == ["192.168.10.0/24"]
     assert system.routes == {"192.168.20.0/24"} and system.starts == 1
+    assert system.commands[-4:].count(["wg", "set", "wg0", "peer", K1, "remove"]) == 1
+    assert system.addconfs == 1 and system.port_sets == 0, "peer b is unchanged: nothing is re-sent"
+
+
+def test_a_prefix_moving_to_a_new_key_is_never_without_a_peer(env, monkeypatch, capsys):
+    """A peer replaced by a new key with the same AllowedIPs (a re-keyed device): the new peer is
+    added before the old one is removed, so the prefix always has a peer."""
+    system = env[0]
+    apply(env, monkeypatch, capsys, BASE + PEER_B)
+    r = apply(env, monkeypatch, capsys, BASE.replace(K1, K3) + PEER_B)
+    assert r["action"] == "live" and r["peers"] == {"added": [K3], "removed": [K1], "updated": []}
+    live = [c[:2] for c in system.commands if c[:2] in (["wg", "addconf"], ["wg", "set"])]
+    assert live[-2:] == [["wg", "addconf"], ["wg", "set"]]
+    assert K3 in system.stdin[-1] and K2 not in system.stdin[-1]
+    assert {p.public_key: p.allowed_ips for p in system.running.peers}[K3] == ("10.0.0.2/32", "192.168.10.0/24")
+    assert system.starts == 1 and system.port_sets == 0
+
+
+def test_a_keepalive_taken_out_of_the_file_is_taken_off_the_running_peer(env, monkeypatch, capsys):
+    """wg keeps a running keepalive the text does not name: without 'off' the peer would stay
+    different from the file and every run would fail its check and roll back."""
+    system = env[0]
+    with_keepalive = BASE + PEER_B + "PersistentKeepalive = 25\n"
+    apply(env, monkeypatch, capsys, with_keepalive)
+    assert system.running.peer_map()[K2].persistent_keepalive == 25
+    r = apply(env, monkeypatch, capsys, BASE + PEER_B)
+    assert r["action"] == "live" and r["peers"]["updated"] == [K2]
+    assert system.running.peer_map()[K2].persistent_keepalive is None
+    assert apply(env, monkeypatch, capsys, BASE + PEER_B)["action"] == "none"
+
+
+def test_an_endpoint_name_changed_in_the_file_is_sent_live(env, monkeypatch, capsys):
+    """The running state shows a resolved address, so only the file tells that the name changed."""
+    system = env[0]
+    apply(env, monkeypatch, capsys, BASE + PEER_B.replace("198.51.100.3", "b.example.net"))
+    system.running.peer_map()[K2].endpoint = "198.51.100.3:51820"   # what wg resolved
+    r = apply(env, monkeypatch, capsys, BASE + PEER_B.replace("198.51.100.3", "b2.example.net"))
+    assert r["action"] == "live" and r["peers"]["updated"] == [K2]
+    assert "Endpoint = b2.example.net:51820" in system.stdin[-1] and K1 not in system.stdin[-1]
 
 
 def test_check_mode_changes_nothing(env, monkeypatch, capsys):
@@ -239,7 +304,7 @@ def test_check_mode_changes_nothing(env, monkeypatch, capsys):
     before = open(conf).read()
     r = apply(env, monkeypatch, capsys, BASE + PEER_B, check=True, diff=True)
     assert r["changed"] and r["action"] == "live"
-    assert open(conf).read() == before and system.syncs == 0
+    assert open(conf).read() == before and system.syncs == system.addconfs == system.removes == 0
     assert "diff" in r and K2 in r["diff"]["after"]
 
 
@@ -372,7 +437,7 @@ def test_preshared_key_change_is_applied_live(env, monkeypatch, capsys, psk_dir)
     set_psk(psk_dir, "a", PSK_B)
     r = apply_psk(env, monkeypatch, capsys, psk_dir, BASE, {K1: "a"}, diff=True)
     assert r["changed"] and r["action"] == "live" and r["peers"]["updated"] == [K1]
-    assert running_psk(system, K1) == PSK_B and system.starts == 1 and system.syncs == 1
+    assert running_psk(system, K1) == PSK_B and system.starts == 1 and system.addconfs == 1
 
 
 def test_peer_that_stops_needing_a_preshared_key_loses_it_live(env, monkeypatch, capsys, psk_dir):
@@ -383,7 +448,7 @@ def test_peer_that_stops_needing_a_preshared_key_loses_it_live(env, monkeypatch,
     assert r["action"] == "live" and r["peers"]["updated"] == [K1] and r["preshared_keys"] == []
     assert running_psk(system, K1) is None and system.starts == 1
     assert "PresharedKey" not in open(conf).read()
-    # the all-zero key is what made wg syncconf drop it
+    # the all-zero key is what made wg drop it
     assert "PresharedKey = " + "A" * 43 + "=" in system.stdin[-1]
 
 
@@ -405,7 +470,7 @@ def test_check_mode_with_a_missing_preshared_key_previews_with_a_placeholder(env
     assert r["changed"] and r["action"] == "live"
     assert any("preshared key(s) for a do not exist yet" in msg for msg in warnings), warnings
     assert "PresharedKey = <redacted>" in r["diff"]["after"]
-    assert "PresharedKey" not in open(conf).read() and system.syncs == 0
+    assert "PresharedKey" not in open(conf).read() and system.syncs == system.addconfs == 0
 
 
 @pytest.mark.parametrize("content", ["missing", "garbage"])
@@ -626,7 +691,8 @@ def test_a_file_only_change_that_fails_leaves_the_interface_alone(env, monkeypat
     r = apply(env, monkeypatch, capsys, BASE.replace("# a", "# a, renamed"))
     assert r["failed"] and r["action"] == "rolled_back" and open(conf, "rb").read() == good
     assert not any(c[0] in ("systemctl", "wg-quick") and c[1] in ("stop", "down", "restart")
-                   or c[:2] == ["wg", "syncconf"] for c in system.commands[commands:])
+                   or c[:2] in (["wg", "syncconf"], ["wg", "addconf"], ["wg", "set"])
+                   for c in system.commands[commands:])
     assert system.starts == 1
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -243,18 +244,29 @@ def test_fault_after_down_leaves_the_old_tunnel_passing_traffic(tunnel, tmp_path
     assert a.mtu() == 1380 and ping(a, b)
 
 
-def test_live_peer_change_keeps_the_ping_running(tunnel, tmp_path):
+def udp_sockets(side):
+    """Inode numbers of the sockets listening on the side's port: wireguard-go opens new ones
+    whenever its listen port is set (``wg syncconf`` always sets it), dropping packets meanwhile."""
+    out = sh(["ss", "-H", "-u", "-a", "-n", "-e", "sport = :%d" % side.port], ns=side.ns).stdout
+    return sorted(re.findall(r"\bino:(\d+)", out))
+
+
+def test_live_peer_changes_keep_the_ping_running_and_the_socket_open(tunnel, tmp_path):
     a, b = tunnel
     extra = sh(["wg", "pubkey"], data=sh(["wg", "genkey"]).stdout).stdout.strip()
-    pinger = probe(a, b, count=25, interval=0.2, background=True)   # 5 s of echoes, the change in the middle
+    sockets = udp_sockets(a)
+    pinger = probe(a, b, count=100, interval=0.05, background=True)   # 5 s of echoes, the changes in the middle
     try:
-        time.sleep(1.5)
-        r = run_module(tmp_path, a, a.content(b, extra_peer=extra), expect=dict(peers=[b.public, extra]))
+        time.sleep(1)
+        added = run_module(tmp_path, a, a.content(b, extra_peer=extra), expect=dict(peers=[b.public, extra]))
+        removed = run_module(tmp_path, a, a.content(b), expect=dict(peers=[b.public]))
         out, err = pinger.communicate(timeout=30)
     finally:
         if pinger.poll() is None:
             pinger.kill()
-    assert r["changed"] and r["action"] == "live" and r["peers"]["added"] == [extra], r
-    assert extra in sh(["wg", "show", a.interface, "peers"], ns=a.ns).stdout
+    assert added["changed"] and added["action"] == "live" and added["peers"]["added"] == [extra], added
+    assert removed["action"] == "live" and removed["peers"]["removed"] == [extra], removed
+    assert sh(["wg", "show", a.interface, "peers"], ns=a.ns).stdout.split() == [b.public]
+    assert udp_sockets(a) == sockets, "the live changes re-opened the UDP socket"
     sent, received = (int(n) for n in out.split())
-    assert sent == 25 and received == sent, "echoes lost during a live change: %s %s" % (out, err)
+    assert sent == 100 and received == sent, "echoes lost during live changes: %s %s" % (out, err)
