@@ -18,7 +18,7 @@ description:
     M(netfleet.wireguard.wireguard_psk)).
   - Decides how to bring the running interface to the new state. An absent interface is started.
     When only peers change (keys, preshared keys, AllowedIPs without a default route, endpoints,
-    keepalives) the change is applied live: C(wg addconf) sets only the peers added or changed,
+    keepalives) the change is applied live. C(wg addconf) sets only the peers added or changed,
     C(wg set ... peer ... remove) drops the peers no longer configured, and the kernel routes
     wg-quick would have created for the changed AllowedIPs are added or removed; the other peers are
     not touched and open connections through the tunnel keep flowing. The interface's listen port

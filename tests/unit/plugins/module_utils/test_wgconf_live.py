@@ -31,8 +31,9 @@ def running(cfg, fwmark="off"):
     """The dump of an interface that runs ``cfg`` exactly (endpoints as wg shows them)."""
     lines = ["%s\t%s\t51820\t%s" % (PRIV, public_of(bytes(range(1, 33))), fwmark)]
     for p in cfg.peers:
-        lines.append("%s\t%s\t%s\t%s\t0\t0\t0\t%s" % (p.public_key, p.preshared_key or "(none)", p.endpoint or "(none)",
-                                                    ",".join(p.allowed_ips), p.persistent_keepalive or "off"))
+        fields = (p.public_key, p.preshared_key or "(none)", p.endpoint or "(none)", ",".join(p.allowed_ips),
+                  "0", "0", "0", str(p.persistent_keepalive or "off"))
+        lines.append("\t".join(fields))
     return w.parse_dump("\n".join(lines) + "\n")
 
 
