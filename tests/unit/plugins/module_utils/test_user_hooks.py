@@ -200,3 +200,14 @@ def test_the_host_plan_keeps_the_collection_lines_apart():
     settings = {'wireguard_firewall_backend': 'nftables'}
     fw = decide('b', entry, None, settings)['firewall']
     assert ROUTE_UP not in fw['post_up'] and 'logger -t wg gone %i' not in fw['post_down']
+
+
+def test_the_filter_gives_the_interface_role_the_renderers_lines():
+    from ansible.errors import AnsibleFilterError
+    from ansible_collections.netfleet.wireguard.plugins.filter import wireguard_conf_hooks as filter_mod
+    conf_hooks = filter_mod.FilterModule().filters()['wireguard_conf_hooks']
+    entry = plan(b_vars={'wireguard_hooks': USER})['b']
+    assert conf_hooks(entry, decisions=FIREWALL) == hook_lines(entry, FIREWALL)
+    assert conf_hooks(entry)['post_up'] == [ROUTE_UP]
+    with pytest.raises(AnsibleFilterError, match='plan entry'):
+        conf_hooks(['not an entry'])
