@@ -115,16 +115,23 @@ def wg_mtu(n):
 
 # wg0's IPv4 routes (`ip -4 route show dev wg0`): the kernel's tunnel prefix, and the peer's AllowedIPs,
 # added by wg-quick (Table auto) or, on the gateway with Table off, only the one its own PostUp adds
+# (wg-quick adds none for the peer's tunnel /32: the kernel's prefix already covers it)
 WG0_ROUTES = {
-    ROUTED_GW: ['10.0.2.0/24 scope link', '10.100.0.0/24 proto kernel scope link src 10.100.0.1',
-                '10.100.0.2 scope link'],
+    ROUTED_GW: ['10.0.2.0/24 scope link', '10.100.0.0/24 proto kernel scope link src 10.100.0.1'],
     NAT_GW: ['10.0.1.0/24 proto static scope link', '10.100.0.0/24 proto kernel scope link src 10.100.0.2'],
 }
-HOOK_ROUTE = ('ip -4 route add 10.0.1.0/24 dev %i proto static', 'ip -4 route del 10.0.1.0/24 dev %i proto static || true')
+# the Table-off gateway's own commands (molecule.yml), in file order
+USER_HOOKS = [('PostUp', 'ip -4 route add 10.0.1.0/24 dev %i proto static'),
+              ('PostUp', 'touch /run/netfleet-hooks-%i.up'),
+              ('PreDown', 'ip -4 route del 10.0.1.0/24 dev %i proto static || true'),
+              ('PostDown', 'rm -f /run/netfleet-hooks-%i.up')]
+MARKER = '/run/netfleet-hooks-wg0.up'
 
 
 def check_routes(n, name):
-    assert sorted(n.out('ip -4 route show dev wg0').splitlines()) == WG0_ROUTES[name]
+    assert sorted(line.strip() for line in n.out('ip -4 route show dev wg0').splitlines()) == WG0_ROUTES[name]
+    if name == NAT_GW:
+        assert n.run('test -e %s', MARKER).rc == 0
 
 
 def check_mtu(n, name):
@@ -218,10 +225,14 @@ def test_wg0_routes_come_from_wg_quick_or_from_the_users_own_hook(node, name):
 
 def test_the_users_hooks_run_after_the_collections_rules(node):
     conf = node(NAT_GW).out('cat /etc/wireguard/wg0.conf').splitlines()
-    hooks = [line.split(' = ', 1) for line in conf if line.split(' = ')[0] in ('PreUp', 'PostUp', 'PreDown', 'PostDown')]
-    assert [key for key, _line in hooks] == ['PostUp', 'PostUp', 'PreDown', 'PostDown']
-    assert 'NETFLEET-%i-FWD' in hooks[0][1] and 'NETFLEET-wg0-FWD' in hooks[3][1]   # the collection's
-    assert (hooks[1][1], hooks[2][1]) == HOOK_ROUTE                                  # the user's
+    hooks = [tuple(line.split(' = ', 1)) for line in conf
+             if line.split(' = ')[0] in ('PreUp', 'PostUp', 'PreDown', 'PostDown')]
+    ours = [hook for hook in hooks if 'NETFLEET-%i-' in hook[1]]
+    post_up = [hook for hook in ours if hook[0] == 'PostUp']
+    post_down = [hook for hook in ours if hook[0] == 'PostDown']
+    assert post_up and post_down and len(ours) + len(USER_HOOKS) == len(hooks)
+    # first the collection's PostUp, then the user's commands, then the collection's PostDown
+    assert hooks == post_up + USER_HOOKS + post_down
     assert [line for line in conf if line.lower().startswith(('table', 'saveconfig'))] == ['Table = off']
 
 
@@ -235,8 +246,11 @@ def test_with_table_off_only_the_hook_route_leads_into_the_tunnel(node):
         assert gw.route_dev('10.0.1.50') == gw.route_dev(GW[ROUTED_GW]['wan'])
         assert gw.run('ping -n -c 2 -W 1 10.0.1.50').rc != 0
         assert lan_host.run('ping -n -c 2 -W 1 10.0.1.50').rc != 0
+        # the down commands run (the PreDown's "|| true" covers the route already gone), then the PostDown's
+        gw.out('systemctl stop wg-quick@wg0')
+        assert gw.run('test -e %s', MARKER).rc == 1
     finally:
-        gw.out('systemctl restart wg-quick@wg0')
+        gw.out('systemctl start wg-quick@wg0')
     check_routes(gw, NAT_GW)
     assert lan_host.ping('10.0.1.50') and node('s2s-hq-host').whoami('10.0.2.50') == '10.0.2.254'
 
