@@ -211,3 +211,12 @@ def test_the_filter_gives_the_interface_role_the_renderers_lines():
     assert conf_hooks(entry)['post_up'] == [ROUTE_UP]
     with pytest.raises(AnsibleFilterError, match='plan entry'):
         conf_hooks(['not an entry'])
+
+
+def test_the_plan_entry_carries_the_hooks_as_documented():
+    from ansible_collections.netfleet.wireguard.plugins.module_utils._topology import PlanHooks
+    entries = plan(b_vars={'wireguard_hooks': {'post_up': ROUTE_UP}})
+    assert entries['a']['hooks'] is None
+    hooks = entries['b']['hooks']
+    assert set(hooks) == set(PlanHooks.__annotations__) and hooks['post_up'] == [ROUTE_UP]
+    assert all(isinstance(lines, list) for lines in hooks.values())
