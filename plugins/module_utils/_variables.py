@@ -361,8 +361,8 @@ def user_hooks(value):
         raise ValueError('%r is not a dict of %s (each a command or a list of commands)' % (value, ', '.join(HOOK_STAGES)))
     unknown = [key for key in value if key not in HOOK_STAGES]
     if unknown:
-        raise ValueError('unknown key %r (one of %s)%s' % (unknown[0], ', '.join(HOOK_STAGES),
-                                                             suggestion(str(unknown[0]), HOOK_STAGES)))
+        raise ValueError('unknown key %r (one of %s)%s'
+                         % (unknown[0], ', '.join(HOOK_STAGES), suggestion(str(unknown[0]), HOOK_STAGES)))
     out, problems = {}, []
     for stage in HOOK_STAGES:
         lines = value.get(stage)

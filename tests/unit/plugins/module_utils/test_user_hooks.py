@@ -144,14 +144,15 @@ def test_collection_post_up_first_and_post_down_last(hooks, fw, expected):
 
 # ---------------------------------------------------------------- wireguard_apply's expect
 
-def rendered(hooks, fw=FIREWALL):
+def rendered(hooks):
+    """(plan entry, parsed file) of host b with these user hooks and the nftables firewall lines."""
     entry = plan(b_vars={'wireguard_hooks': hooks} if hooks else None)['b']
-    return entry, _wgconf.parse(render_conf('b', entry, {'a': KEY_B}, decisions=fw))
+    return entry, _wgconf.parse(render_conf('b', entry, {'a': KEY_B}, decisions=FIREWALL))
 
 
-def expect_of(entry, fw=FIREWALL):
+def expect_of(entry):
     """What the interface role passes (filter wireguard_conf_hooks plus the peers)."""
-    return dict(hook_lines(entry, fw), peers=[KEY_B])
+    return dict(hook_lines(entry, FIREWALL), peers=[KEY_B])
 
 
 @pytest.mark.parametrize('hooks', [USER, {'pre_up': 'true'}, None])
