@@ -30,7 +30,8 @@ options:
   decisions:
     description:
       - The host's decisions from M(netfleet.wireguard.wireguard_host_plan) (C(__wireguard_host)), which
-        carry the C(PostUp)/C(PostDown) lines and their basis. Without it the file has no hook lines.
+        carry the collection's C(PostUp)/C(PostDown) lines and their basis. Without it the file has only the
+        host's own C(wireguard_hooks) commands (from the plan entry).
     type: dict
   pending:
     description: Peers whose key pair is created later in this run (check mode); they get a placeholder key.

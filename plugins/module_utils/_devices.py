@@ -130,6 +130,7 @@ def profile_entry(net, spec, client_dns):
         'dns': list(dns or []),
         'mtu': spec.mtu,
         'table': None,
+        'hooks': None,
         'routing': {'forward_ipv4': False, 'forward_ipv6': False, 'relay': False, 'masquerade': [],
                     'forward_to_egress': False, 'lan_subnets': [], 'loose_rp_filter': False},
         'notes': [],

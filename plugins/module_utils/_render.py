@@ -19,6 +19,8 @@ SECRETS_COMMENT = '# PrivateKey (and PresharedKey per peer) are inserted on the 
 DEVICE_COMMENT = '# Import it on the device (this file or its QR code); with a PrivateKey line it is a secret.'
 UNKNOWN_KEY = '<unknown: public key of %s not in the key registry yet, run playbooks/site.yml>'
 PENDING_NOTE = ' (preview: its key pair is created on the first real run; placeholder key)'
+# wg-quick hook keys in the order wg-quick runs them, with their ``hook_lines`` stage
+HOOK_KEYS = (('PreUp', 'pre_up'), ('PostUp', 'post_up'), ('PreDown', 'pre_down'), ('PostDown', 'post_down'))
 
 
 def _peer_key(host, peer, public_keys, pending, strict):
@@ -46,6 +48,19 @@ def _peer_block(host, peer, public_keys, pending, strict):
     return '\n'.join(out)
 
 
+def hook_lines(entry, decisions=None):
+    """Every hook command of the file, ``{pre_up, post_up, pre_down, post_down: [line]}``: the user's
+    ``wireguard_hooks`` around the collection's firewall lines. The collection's PostUp runs first and its
+    PostDown last (first in, last out): a user command finds the rules in place both ways.
+    ``wireguard_apply`` gets the same lines as ``expect``."""
+    firewall = (decisions or {}).get('firewall') or {}
+    user = entry.get('hooks') or {}
+    return {'pre_up': list(user.get('pre_up') or []),
+            'post_up': list(firewall.get('post_up') or []) + list(user.get('post_up') or []),
+            'pre_down': list(user.get('pre_down') or []),
+            'post_down': list(user.get('post_down') or []) + list(firewall.get('post_down') or [])}
+
+
 def render_conf(host, entry, public_keys=None, decisions=None, pending=(), strict=False, cache=None):
     """wg-quick text of ``host``'s plan ``entry`` (ends with a newline, no secrets).
 
@@ -57,7 +72,6 @@ def render_conf(host, entry, public_keys=None, decisions=None, pending=(), stric
     :param cache: dict reused across calls with the same keys: shared peer entries are formatted once.
     """
     public_keys = public_keys or {}
-    firewall = (decisions or {}).get('firewall') or {}
     if entry['role'] == 'device':
         out = ['# %s: profile for the %s network (%s), made by netfleet.wireguard from the inventory.'
                % (host, entry['interface'], entry['topology']), DEVICE_COMMENT, '[Interface]']
@@ -77,8 +91,9 @@ def render_conf(host, entry, public_keys=None, decisions=None, pending=(), stric
     if entry.get('dns'):
         out.append('DNS = %s' % ', '.join(entry['dns']))
     out += ['# note: %s' % note for note in entry.get('notes') or []]
-    out += ['PostUp = %s' % line for line in firewall.get('post_up') or []]
-    out += ['PostDown = %s' % line for line in firewall.get('post_down') or []]
+    hooks = hook_lines(entry, decisions)
+    for key, stage in HOOK_KEYS:
+        out += ['%s = %s' % (key, line) for line in hooks[stage]]
     for peer in entry.get('peers') or []:
         if cache is None:
             out.append(_peer_block(host, peer, public_keys, pending, strict))

@@ -62,7 +62,7 @@ from ._devices import profile_entry, settle, today_utc
 from ._retire import split_retired
 from ._validate import Errors, HUB_TOPOLOGIES, PlanError, owned_overlapping, parse_network, problem_line
 
-__all__ = ['build_plan', 'PlanError', 'DEFAULT_ROUTE_KEYS', 'PlanEntry', 'PlanPeer', 'PlanRouting', 'Masquerade']
+__all__ = ['build_plan', 'PlanError', 'DEFAULT_ROUTE_KEYS', 'PlanEntry', 'PlanPeer', 'PlanRouting', 'PlanHooks', 'Masquerade']
 
 
 # The plan's types (docs/architecture.md, "The plan"). Plain dicts at run time, because the plan
@@ -94,6 +94,14 @@ class PlanRouting(typing.TypedDict):
     loose_rp_filter: bool
 
 
+class PlanHooks(typing.TypedDict):
+    """``wireguard_hooks``: the user's own commands per wg-quick stage (``_render.hook_lines`` orders them)."""
+    pre_up: typing.List[str]
+    post_up: typing.List[str]
+    pre_down: typing.List[str]
+    post_down: typing.List[str]
+
+
 class PlanEntry(typing.TypedDict):
     interface: str
     topology: str
@@ -104,6 +112,7 @@ class PlanEntry(typing.TypedDict):
     dns: typing.List[str]
     mtu: typing.Optional[int]
     table: typing.Optional[str]
+    hooks: typing.Optional[PlanHooks]
     routing: PlanRouting
     notes: typing.List[str]
     peers: typing.List[PlanPeer]
@@ -603,6 +612,7 @@ class _Builder:
                 'dns': list(spec.dns),
                 'mtu': spec.mtu,
                 'table': spec.table,
+                'hooks': spec.hooks,
                 'routing': self._routing(spec, peer_keys),
                 'notes': list(self.notes.get(name, [])),
                 'peers': peers,

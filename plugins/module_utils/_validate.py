@@ -117,7 +117,7 @@ class HostSpec:
         'endpoint', 'endpoint_ip', 'listen_port', 'listen_port_explicit', 'full_tunnel',
         'extra_keys', 'behind_nat', 'keepalive', 'egress_interface', 'site_nat', 'dns', 'mtu',
         'public_key', 'psk', 'overlap_strategy', 'has_ipv6', 'families', 'owned_strs', 'addr_ifaces',
-        'key_mode', 'expires', 'default_route_halves', 'table',
+        'key_mode', 'expires', 'default_route_halves', 'table', 'hooks',
     )
 
     def __init__(self, name, external=False):
@@ -147,7 +147,8 @@ class HostSpec:
         self.overlap_strategy = 'fail'
         self.has_ipv6 = None
         self.families = set()
-        self.table = None             # wireguard_table: None (auto), 'off' or a table number
+        self.table = None             # wireguard_table: None (auto), 'off', a table number or name
+        self.hooks = None             # wireguard_hooks: None or {pre_up, post_up, pre_down, post_down: [command]}
         self.key_mode = None          # external peers: device | controller
         self.expires = None           # external peers: datetime.date or None
         self.default_route_halves = False

@@ -58,6 +58,14 @@ _PATH_RE = re.compile(r'/[A-Za-z0-9_.+@=,-]+(?:/[A-Za-z0-9_.+@=,-]+)*')
 _LOCAL_PATH_RE = re.compile(r'(?:~/|\./|/)?[A-Za-z0-9_.+@=,-]+(?:/[A-Za-z0-9_.+@=,-]+)*')
 _PACKAGE_RE = re.compile(r'[A-Za-z0-9][A-Za-z0-9._+:~=-]{0,127}')
 
+# wireguard_table names: what an rt_tables line can name and a shell word cannot abuse
+_TABLE_NAME_RE = re.compile(r'[A-Za-z][A-Za-z0-9_-]{0,31}')
+_KERNEL_TABLE_NAMES = ('local', 'default', 'unspec')
+# wireguard_hooks: the wg-quick hooks a user may add, in the order wg-quick runs them
+HOOK_STAGES = ('pre_up', 'post_up', 'pre_down', 'post_down')
+HOOK_LINE_MAX = 1000
+HOOK_LINES_MAX = 32
+
 _TRUE = ('true', 'yes', 'on', '1')
 _FALSE = ('false', 'no', 'off', '0')
 
@@ -302,16 +310,75 @@ def unknown_mode(value):
 
 def routing_table(value):
     """wg-quick's ``Table``: ``auto`` (its default: routes for AllowedIPs, policy routing for a /0),
-    ``off`` (no routes: the user routes) or a table number; returns None for ``auto``."""
+    ``off`` (no routes: the user routes), a table number or a table name as ``rt_tables`` defines
+    one; returns None for ``auto``. YAML reads an unquoted ``off`` as false: that is ``off`` too."""
+    if value is False:
+        return 'off'
     if isinstance(value, str) and value.lower() in ('auto', 'off'):
         return None if value.lower() == 'auto' else 'off'
+    if isinstance(value, str) and _TABLE_NAME_RE.fullmatch(value):
+        if value in _KERNEL_TABLE_NAMES:
+            raise ValueError('%r is the kernel\'s %s table: routes of the tunnel do not belong there' % (value, value))
+        return value
     if isinstance(value, str) and not re.fullmatch(r'[0-9]{1,10}', value):
-        raise ValueError('%r is not auto, off or a routing table number (1-4294967295)' % (value,))
+        raise ValueError('%r is not auto, off, a routing table number (1-4294967295) or a table name (a letter, then '
+                         'up to 31 of A-Z a-z 0-9 _ -)' % (value,))
     number = to_int(value, 1, 4294967295, 'auto, off or a routing table number')
     if number in (253, 255):
         raise ValueError('%d is the kernel\'s %s table: routes of the tunnel do not belong there'
                          % (number, 'default' if number == 253 else 'local'))
     return str(number)
+
+
+# wg-quick cuts a line at "#" (comment) and trims blanks
+_HOOK_CHAR = r'[\x20-\x22\x24-\x7e]'         # printable ASCII except "#"
+_HOOK_EDGE = r'[\x21-\x22\x24-\x7e]'         # ... and not a blank
+_HOOK_LINE_RE = re.compile(r'%s(?:%s{0,%d}%s)?' % (_HOOK_EDGE, _HOOK_CHAR, HOOK_LINE_MAX - 2, _HOOK_EDGE))
+# a whole "PostUp = cmd" pasted as the command (the renderer writes the key itself)
+_HOOK_KEY_RE = re.compile(r'(?i)(?:Pre|Post)(?:Up|Down)\s*=')
+
+
+def hook_line(value):
+    """One command of a wg-quick hook, as the renderer writes it after ``PostUp = ``: one line of
+    printable ASCII without ``#`` (wg-quick would cut the rest as a comment), no blank at either end
+    (wg-quick trims them), not itself a ``Key =`` line, at most ``HOOK_LINE_MAX`` characters."""
+    if not isinstance(value, str) or not _HOOK_LINE_RE.fullmatch(value):
+        raise ValueError('%r is not a hook command: one line of 1-%d printable ASCII characters without "#" (wg-quick '
+                         'cuts a line there) and without blanks at either end; put longer or multi-line logic in a '
+                         'script on the host and call it' % (value, HOOK_LINE_MAX))
+    if _HOOK_KEY_RE.match(value):
+        raise ValueError('%r starts like a wg-quick "Key =" line: give only the command, the collection writes '
+                         '"PostUp = <command>"' % (value,))
+    return value
+
+
+def user_hooks(value):
+    """``wireguard_hooks``: {pre_up, post_up, pre_down, post_down: command or list of commands}; returns
+    the four lists (empty where unset), or None when no command is given."""
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise ValueError('%r is not a dict of %s (each a command or a list of commands)' % (value, ', '.join(HOOK_STAGES)))
+    unknown = [key for key in value if key not in HOOK_STAGES]
+    if unknown:
+        raise ValueError('unknown key %r (one of %s)%s'
+                         % (unknown[0], ', '.join(HOOK_STAGES), suggestion(str(unknown[0]), HOOK_STAGES)))
+    out, problems = {}, []
+    for stage in HOOK_STAGES:
+        lines = value.get(stage)
+        lines = [] if lines is None else [lines] if isinstance(lines, str) else lines
+        if not isinstance(lines, list) or len(lines) > HOOK_LINES_MAX:
+            problems.append('%s: %r is not a command or a list of at most %d commands' % (stage, lines, HOOK_LINES_MAX))
+            continue
+        for index, line in enumerate(lines):
+            try:
+                hook_line(line)
+            except ValueError as exc:
+                problems.append('%s[%d]: %s' % (stage, index, exc))
+        out[stage] = list(lines)
+    if problems:
+        raise ItemErrors(problems)
+    return out if any(out.values()) else None
 
 
 def expiry_date(value):
@@ -449,7 +516,14 @@ VARIABLES = (
           attr='mtu'),
     _host('wireguard_table', 'str', routing_table, 'auto',
           "wg-quick's `Table`: `auto`, `off` (no routes are added: you route yourself; a full tunnel then sends "
-          'nothing into it) or a routing table number (not 253 or 255)', attr='table'),
+          'nothing into it), a routing table number (not 253 or 255) or a table name defined in the host\'s '
+          '`/etc/iproute2/rt_tables` (not `local`, `default`, `unspec`); see the README, "Your own hooks and routes"',
+          attr='table'),
+    _host('wireguard_hooks', 'dict', user_hooks, None,
+          'your own wg-quick hook commands: `pre_up`, `post_up`, `pre_down`, `post_down`, each a command or a list '
+          "(one line each, printable ASCII, no `#`, at most 1000 characters, 32 per stage; `%i` is the interface); "
+          "`post_up` runs after the collection's rules, `post_down` before their removal",
+          shown_default='unset', attr='hooks'),
     _host('wireguard_public_key', 'str', public_key, None, 'only for hosts whose key is managed elsewhere',
           shown_default='from registry', attr='public_key'),
     _host('wireguard_preshared_keys', 'bool', to_bool, False,

@@ -28,8 +28,8 @@ description:
     restarts the interface. The old configuration is stopped with its own PostDown hooks before the
     new file is started.
   - "Refuses, before anything changes, a O(content) that is not what the plan produced: hook lines
-    (C(PreUp), C(PreDown), C(PostUp), C(PostDown)) other than exactly O(expect.post_up) and
-    O(expect.post_down) (order included; C(PreUp)/C(PreDown) never), a C(Table) other than O(expect.table), C(SaveConfig) or
+    (C(PreUp), C(PreDown), C(PostUp), C(PostDown)) other than exactly O(expect.pre_up), O(expect.post_up),
+    O(expect.pre_down) and O(expect.post_down) (order included), a C(Table) other than O(expect.table), C(SaveConfig) or
     C(FwMark), a C([Peer]) set other than O(expect.peers), or a control character other than tab.
     wg-quick runs hook lines as root in a shell, so this is the last check between an inventory
     value and a shell on the host."
@@ -106,8 +106,18 @@ options:
     type: dict
     default: {}
     suboptions:
+      pre_up:
+        description: The exact C(PreUp) lines, in order (compared after trimming surrounding whitespace, as wg-quick does).
+        type: list
+        elements: str
+        default: []
       post_up:
-        description: The exact C(PostUp) lines, in order (compared after trimming surrounding whitespace, as wg-quick does).
+        description: The exact C(PostUp) lines, in order.
+        type: list
+        elements: str
+        default: []
+      pre_down:
+        description: The exact C(PreDown) lines, in order.
         type: list
         elements: str
         default: []
@@ -170,8 +180,10 @@ EXAMPLES = r"""
       {{ __wireguard_network.plan[inventory_hostname] | netfleet.wireguard.wireguard_conf(host=inventory_hostname,
          public_keys=__wireguard_registry.public_keys, decisions=__wireguard_host, strict=true) }}
     expect:
-      post_up: "{{ __wireguard_host.firewall.post_up }}"
-      post_down: "{{ __wireguard_host.firewall.post_down }}"
+      post_up: "{{ (__wireguard_network.plan[inventory_hostname] | netfleet.wireguard.wireguard_conf_hooks(
+                   decisions=__wireguard_host)).post_up }}"
+      post_down: "{{ (__wireguard_network.plan[inventory_hostname] | netfleet.wireguard.wireguard_conf_hooks(
+                     decisions=__wireguard_host)).post_down }}"
       peers: "{{ peers | map(attribute='public_key') | list }}"
   register: wg_apply
 
@@ -280,7 +292,7 @@ _PENDING_PSK = encode_key(b"\x01" * 32)
 # stands in for a private key that the keys role creates on the first real run (check mode only)
 PREVIEW_PRIVATE_KEY = encode_key(b"\x02" * 32)
 # wg-quick runs these as root through bash: only the lines the plan produced may be there
-_HOOKS = (("PreUp", None), ("PostUp", "post_up"), ("PreDown", None), ("PostDown", "post_down"))
+_HOOKS = (("PreUp", "pre_up"), ("PostUp", "post_up"), ("PreDown", "pre_down"), ("PostDown", "post_down"))
 # settings the plan never writes; each changes routing or persistence behind the module's back
 _FORBIDDEN = {
     "Table": "Table would move the routes out of the tables the module reconciles",
@@ -308,7 +320,7 @@ def unexpected_content(cfg, expect):
     problems = []
     for key, option in _HOOKS:
         have = cfg.interface.get(key, [])
-        want = [line.strip() for line in (expect.get(option) or [] if option else [])]
+        want = [line.strip() for line in expect.get(option) or []]
         if have != want:
             at = next((i for i, (a, b) in enumerate(zip(have, want)) if a != b), min(len(have), len(want)))
             problems.append("%s: %d line(s) where %d are expected, first difference at %s #%d"
@@ -569,7 +581,9 @@ ARGUMENT_SPEC = dict(
     path=dict(type="path"),
     service_manager=dict(type="str", default="auto", choices=["auto", "systemd", "wg-quick"]),
     expect=dict(type="dict", default={}, options=dict(
+        pre_up=dict(type="list", elements="str", default=[]),
         post_up=dict(type="list", elements="str", default=[]),
+        pre_down=dict(type="list", elements="str", default=[]),
         post_down=dict(type="list", elements="str", default=[]),
         peers=dict(type="list", elements="str", default=[], no_log=False),
         table=dict(type="str"),

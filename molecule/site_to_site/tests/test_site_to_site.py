@@ -16,11 +16,17 @@ Expected from the engine's rules for this topology and the scenario's host varia
 - no plan asks for a loose rp_filter (no overlap strategy), so the office's strict setting
   (prepare.yml) stays, and forwarding is on although the office's own sysctl.d file turns it off.
 
+- s2s-rm-gw routes by itself (wireguard_table: off, wireguard_hooks): wg-quick adds no route to wg0, the
+  gateway's own PostUp adds the one to the HQ LAN (proto static) after the collection's rules; without
+  that route nothing of the HQ LAN goes into the tunnel. A hook value smuggling a second line is refused
+  by the plan, naming each host and the variable, before any host changes.
+
 The last test restarts both gateways and checks that all of it comes back by itself.
 """
 
 from __future__ import annotations
 
+import json
 import subprocess
 import time
 
@@ -107,6 +113,27 @@ def wg_mtu(n):
     return int(words[words.index('mtu') + 1])
 
 
+# wg0's IPv4 routes (`ip -4 route show dev wg0`): the kernel's tunnel prefix, and the peer's AllowedIPs,
+# added by wg-quick (Table auto) or, on the gateway with Table off, only the one its own PostUp adds
+# (wg-quick adds none for the peer's tunnel /32: the kernel's prefix already covers it)
+WG0_ROUTES = {
+    ROUTED_GW: ['10.0.2.0/24 scope link', '10.100.0.0/24 proto kernel scope link src 10.100.0.1'],
+    NAT_GW: ['10.0.1.0/24 proto static scope link', '10.100.0.0/24 proto kernel scope link src 10.100.0.2'],
+}
+# the Table-off gateway's own commands (molecule.yml), in file order
+USER_HOOKS = [('PostUp', 'ip -4 route add 10.0.1.0/24 dev %i proto static'),
+              ('PostUp', 'touch /run/netfleet-hooks-%i.up'),
+              ('PreDown', 'ip -4 route del 10.0.1.0/24 dev %i proto static || true'),
+              ('PostDown', 'rm -f /run/netfleet-hooks-%i.up')]
+MARKER = '/run/netfleet-hooks-wg0.up'
+
+
+def check_routes(n, name):
+    assert sorted(line.strip() for line in n.out('ip -4 route show dev wg0').splitlines()) == WG0_ROUTES[name]
+    if name == NAT_GW:
+        assert n.run('test -e %s', MARKER).rc == 0
+
+
 def check_mtu(n, name):
     if name in WG_MTU:
         assert wg_mtu(n) == WG_MTU[name]
@@ -191,6 +218,57 @@ def test_mtu_limits_what_leaves_by_the_tunnel(node):
     assert res.rc != 0 and 'message too long, mtu=1380' in res.stdout + res.stderr
 
 
+@pytest.mark.parametrize('name', GW)
+def test_wg0_routes_come_from_wg_quick_or_from_the_users_own_hook(node, name):
+    check_routes(node(name), name)
+
+
+def test_the_users_hooks_run_after_the_collections_rules(node):
+    conf = node(NAT_GW).out('cat /etc/wireguard/wg0.conf').splitlines()
+    hooks = [tuple(line.split(' = ', 1)) for line in conf
+             if line.split(' = ')[0] in ('PreUp', 'PostUp', 'PreDown', 'PostDown')]
+    ours = [hook for hook in hooks if 'NETFLEET-%i-' in hook[1]]
+    post_up = [hook for hook in ours if hook[0] == 'PostUp']
+    post_down = [hook for hook in ours if hook[0] == 'PostDown']
+    assert post_up and post_down and len(ours) + len(USER_HOOKS) == len(hooks)
+    # first the collection's PostUp, then the user's commands, then the collection's PostDown
+    assert hooks == post_up + USER_HOOKS + post_down
+    assert [line for line in conf if line.lower().startswith(('table', 'saveconfig'))] == ['Table = off']
+
+
+def test_with_table_off_only_the_hook_route_leads_into_the_tunnel(node):
+    """Without the route its PostUp adds, the Table-off gateway sends the HQ LAN's traffic to its default
+    route (the WAN), not into wg0; a restart of wg0 runs the hooks again and brings the route back."""
+    gw, lan_host = node(NAT_GW), node('s2s-rm-host')
+    assert gw.route_dev('10.0.1.50') == 'wg0' and lan_host.ping('10.0.1.50')
+    gw.out('ip -4 route del 10.0.1.0/24 dev wg0 proto static')
+    try:
+        assert gw.route_dev('10.0.1.50') == gw.route_dev(GW[ROUTED_GW]['wan'])
+        assert gw.run('ping -n -c 2 -W 1 10.0.1.50').rc != 0
+        assert lan_host.run('ping -n -c 2 -W 1 10.0.1.50').rc != 0
+        # the down commands run (the PreDown's "|| true" covers the route already gone), then the PostDown's
+        gw.out('systemctl stop wg-quick@wg0')
+        assert gw.run('test -e %s', MARKER).rc == 1
+    finally:
+        gw.out('systemctl start wg-quick@wg0')
+    check_routes(gw, NAT_GW)
+    assert lan_host.ping('10.0.1.50') and node('s2s-hq-host').whoami('10.0.2.50') == '10.0.2.254'
+
+
+def test_a_hook_smuggling_a_second_line_is_refused_before_any_host_changes(node):
+    from lab_node import playbook
+    files = {name: node(name).out('sha256sum /etc/wireguard/wg0.conf') for name in GW}
+    hostile = {'wireguard_hooks': {'post_up': ['true\nPostUp = touch /tmp/netfleet-smuggled']}}
+    proc = playbook('site.yml', json.dumps(hostile), timeout=300)
+    text = proc.stdout + proc.stderr
+    assert proc.returncode != 0
+    for name in GW:
+        assert '%s: wireguard_hooks.post_up[0]: contains the control character U+000A' % name in text, text[-3000:]
+        assert node(name).out('sha256sum /etc/wireguard/wg0.conf') == files[name]
+        assert node(name).run('test -e /tmp/netfleet-smuggled').rc == 1
+    assert 'changed=0' in text and 'changed=1' not in text
+
+
 def test_review_copies_equal_the_deployed_files(node, tmp_path):
     """render.yml with the hosts' facts writes what site.yml deployed, byte for byte (secrets aside)."""
     from lab_node import render_with_host_facts, review_differences
@@ -227,6 +305,7 @@ def test_everything_comes_back_after_the_gateways_reboot(node):
         assert n.run('systemctl is-active %s' % units).stdout.split() == ['active'] * 3
         check_kernel_settings(n)
         check_mtu(n, name)
+        check_routes(n, name)
         check_peers(node, name)
         check_firewall(n, name)
     # traffic: the first packets also make the new handshake

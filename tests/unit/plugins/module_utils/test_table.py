@@ -13,14 +13,18 @@ from ansible_collections.netfleet.wireguard.plugins.module_utils._wgconf import 
 
 
 @pytest.mark.parametrize('value,parsed', [
-    ('auto', None), ('AUTO', None), ('off', 'off'), ('Off', 'off'), (1000, '1000'), ('51820', '51820'),
+    ('auto', None), ('AUTO', None), ('off', 'off'), ('Off', 'off'), (False, 'off'), (1000, '1000'), ('51820', '51820'),
     (254, '254'), (4294967295, '4294967295'),
+    # names as /etc/iproute2/rt_tables defines them (the host must define them)
+    ('vpn', 'vpn'), ('main', 'main'), ('wg_routes-2', 'wg_routes-2'), ('T' + 'x' * 31, 'T' + 'x' * 31),
 ])
 def test_accepted(value, parsed):
     assert routing_table(value) == parsed
 
 
-@pytest.mark.parametrize('value', ['main; reboot', 'off\n', '', 0, -1, 253, 255, 4294967296, True, '1e3', 'local'])
+@pytest.mark.parametrize('value', ['main; reboot', 'off\n', '', 0, -1, 253, 255, 4294967296, True, '1e3', 'local',
+                                   'default', 'unspec', 'vpn routes', '2vpn', '_vpn', 'vpn\n', 'vpn\u202e', 'caf\u00e9',
+                                   'T' + 'x' * 32, '$(reboot)', '-vpn', ['vpn'], None])
 def test_refused(value):
     with pytest.raises(ValueError):
         routing_table(value)
@@ -33,7 +37,7 @@ def plan(**host_vars):
 
 
 @pytest.mark.parametrize('value,line,table', [('auto', None, 'main'), ('off', 'Table = off', None),
-                                              (1000, 'Table = 1000', '1000')])
+                                              (1000, 'Table = 1000', '1000'), ('vpn', 'Table = vpn', 'vpn')])
 def test_rendered_and_understood_by_the_apply_parser(value, line, table):
     entry = plan(wireguard_table=value)['a']
     text = render_conf('a', entry, {'b': 'xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg='})

@@ -177,7 +177,8 @@ def _conforms(value, kind):
     import typing
     if isinstance(kind, type) and typing.is_typeddict(kind):
         hints = typing.get_type_hints(kind)
-        assert isinstance(value, dict) and set(value) == set(hints), (set(value) ^ set(hints))
+        assert isinstance(value, dict), (value, kind)
+        assert set(value) == set(hints), (set(value) ^ set(hints))
         for key, hint in hints.items():
             _conforms(value[key], hint)
         return
