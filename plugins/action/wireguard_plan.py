@@ -191,9 +191,13 @@ class ActionModule(ActionBase):
         if args['plan_file'] and args['render_dir']:
             raise AnsibleActionFail('plan_file and render_dir exclude each other: render from the inventory')
         networks = self._networks(task_vars, args)
-        if args['render_dir'] and len(networks) > 1:
-            return self._run_networks(task_vars, args, result, networks)
-        network = self._network_plan(task_vars, args, result, networks)
+        if len(networks) > 1:
+            together = self._plan_networks(task_vars, args, result, networks)
+            if together is None or args['render_dir']:
+                return result if together is None else self._render_all(args, result, together)
+            network = self._network_of(task_vars, args, result, together)
+        else:
+            network = self._network_plan(task_vars, args, result, networks)
         if network is None:
             return result
         names, data, hostvars, context = network
@@ -229,29 +233,53 @@ class ActionModule(ActionBase):
         except ValueError as exc:
             raise AnsibleActionFail(str(exc)) from None
 
-    def _run_networks(self, task_vars, args, result, networks):
-        """render.yml with several networks: each planned as one, then checked together and rendered."""
+    def _plan_networks(self, task_vars, args, result, networks):
+        """Every network of ``networks`` planned as one, then checked together (``_multinet.clashes``):
+        group -> ``network`` (as ``_network_plan`` returns it), ``result`` (its own), ``data``,
+        ``context``; None with ``result`` failed when any network is invalid or two clash on a host."""
         if args['render_host_facts'] or args['plan_file']:
             raise AnsibleActionFail('%s: wireguard_render_host_facts and wireguard_plan_file do not work with several '
                                     'networks yet' % _multinet.GROUPS_VAR)
         errors, contexts = [], {}
         for group in networks:
             sub = {}
-            network = self._network_plan(task_vars, dict(args, group=group), sub, networks, several_ok=True)
+            network = self._network_plan(task_vars, dict(args, group=group), sub, networks)
             if network is None:
                 errors += sub.get('errors') or [sub.get('msg')]
                 continue
-            contexts[group] = {'data': network[1], 'context': network[3], 'warnings': sub.get('warnings') or []}
+            contexts[group] = {'network': network, 'result': sub, 'data': network[1], 'context': network[3]}
         errors = errors or _multinet.clashes({group: value['context']['plan'] for group, value in contexts.items()})
         if errors:
             result.update(failed=True, errors=errors, msg='\n'.join(errors))
-            return result
+            return None
+        return contexts
+
+    def _network_of(self, task_vars, args, result, together):
+        """The run's own network out of ``together`` (site.yml's play of one network group), ``result``
+        filled as for one network plus ``forwarding_entries`` (host -> its plan entries in every network) and
+        a retired host's shared files (sysctl, hardened posture) left alone while it stays in another network."""
+        group = args['group'] or task_vars.get('wireguard_network_group') or 'wireguard'
+        if group not in together:
+            raise AnsibleActionFail('%s: %s: the group %s is not one of the listed networks'
+                                    % (group, _multinet.GROUPS_VAR, group))
+        own = together[group]
+        result.update(own['result'])
+        entries = _multinet.host_entries({name: value['context']['plan'] for name, value in together.items()})
+        result['forwarding_entries'] = {host: [entry for _name, entry in entries[host]]
+                                        for host in own['context']['plan'] if len(entries[host]) > 1}
+        for host, retired in (result.get('retired') or {}).items():
+            if host in entries:
+                result['retired'][host] = _multinet.retired_in_one_network(retired, _hooks.GUARD_TABLE)
+        return own['network']
+
+    def _render_all(self, args, result, contexts):
+        """render.yml with several networks: every interface of every host (``_plan_networks``)."""
         try:
             result['rendered'] = self._render_networks(args['render_dir'], contexts)
         except ValueError as exc:
             result.update(failed=True, msg=str(exc))
             return result
-        warnings = [w for value in contexts.values() for w in value['warnings']]
+        warnings = [w for value in contexts.values() for w in value['result'].get('warnings') or []]
         if warnings:
             result['warnings'] = warnings
         result['changed'] = bool(result['rendered']['changed_count'] or result['rendered']['removed_count'])
@@ -260,20 +288,19 @@ class ActionModule(ActionBase):
             result['plans'] = {group: value['context']['plan'] for group, value in contexts.items()}
         return result
 
-    def _network_plan(self, task_vars, args, result, networks=(), several_ok=False):
+    def _network_plan(self, task_vars, args, result, networks=()):
         """``(names, data, hostvars, plan context)`` of the network group; None (``result`` failed) otherwise."""
-        network = self._read_network(task_vars, args, result, networks, several_ok)
+        network = self._read_network(task_vars, args, result, networks)
         if network is None:
             return None
         context = self._plan(args, network, result)
         return None if context is None else network[1:] + (context,)
 
-    def _read_network(self, task_vars, args, result, networks=(), several_ok=False):
+    def _read_network(self, task_vars, args, result, networks=()):
         """``(group, names, wireguard_* data per host, hostvars)`` of the network group; None when it failed.
 
         ``networks``: every network group (``wireguard_network_groups``): the others' group vars are left
-        out and each host's ``wireguard_networks`` entry of this group is laid over its vars. A host in
-        several of them is refused unless ``several_ok`` (render.yml plans them together)."""
+        out and each host's ``wireguard_networks`` entry of this group is laid over its vars."""
         group = args['group'] or task_vars.get('wireguard_network_group') or 'wireguard'
         groups = task_vars.get('groups') or {}
         if group not in groups:
@@ -294,10 +321,7 @@ class ActionModule(ActionBase):
         if others and raw is None:
             raise AnsibleActionFail('controller: %s: an unusual variable precedence setting: the other networks\' '
                                     'group vars cannot be left out' % _multinet.GROUPS_VAR)
-        template_errors = [] if several_ok else [
-            '%s: %s: the host is in the networks %s; only render.yml plans a host in several networks yet (site.yml, '
-            'clients.yml, rotate.yml and diagnose.yml do not)' % (name, _multinet.GROUPS_VAR, ', '.join(member_of[name]))
-            for name in sorted(several)]
+        template_errors = []
         data = self._template(hostvars, raw, template_errors, several) if raw is not None \
             else self._slow_vars(hostvars, names)
         for name in (name for name in names if name in data):

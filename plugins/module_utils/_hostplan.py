@@ -369,6 +369,9 @@ def decide(host, entry, facts=None, settings=None, pinned_public_key=None, conne
     out["basis"] = basis_lines(out)
     if facts is None or render_only:
         return out
+    if settings["wireguard_firewall_harden"] and len(forwarding_entries or ()) > 1:
+        raise ValueError("%s: wireguard_firewall_harden: not available yet for a host in several networks (the "
+                         "hardened ruleset is built from one network)" % host)
     out["install"] = _install(entry, facts, settings, out["preshared_keys"])
     out["key_pair"] = _keys(host, facts, settings, paths, pinned_public_key)
     out["harden"] = _harden(host, entry, facts, settings, paths, out["firewall"], connection, ssh_connection)

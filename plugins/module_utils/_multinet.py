@@ -166,6 +166,18 @@ def _overlapping(host, entries):
 
 # ------------------------------------------------------------------------------ what the host needs once
 
+# what every network of a host shares: a host leaving one network but staying in another keeps them
+SHARED_PATHS = ("sysctl_file", "guard_ruleset", "guard_unit", "guard_enabled_link")
+
+
+def retired_in_one_network(retired, guard_table):
+    """What ``wireguard_retire`` removes from a host that leaves one network (``wireguard_state: absent``
+    under ``wireguard_networks.<group>``) but stays in another: that interface, its files and its rules
+    table, not the shared sysctl.d file or hardened posture (the other network's play rewrites those)."""
+    return dict(retired, paths={key: value for key, value in retired["paths"].items() if key not in SHARED_PATHS},
+                nft_tables=[table for table in retired["nft_tables"] if table != guard_table])
+
+
 def forwarding_entry(entries):
     """A plan entry whose ``routing`` asks for the kernel settings every one of ``entries`` (the host's
     plan entries over its networks) needs: the union, which the host's one sysctl.d file holds."""

@@ -4,6 +4,7 @@
 a network removed from a host removes only its files; other playbooks refuse a host in two networks."""
 from __future__ import annotations
 
+import json
 import os
 
 from playbook_runner import ansible_playbook, render
@@ -89,15 +90,39 @@ PLAN_ONE = """
   tasks:
     - netfleet.wireguard.wireguard_plan:
         group: vpn_sites
+      register: sites
+    - ansible.builtin.copy:
+        content: "{{ sites | to_json }}"
+        dest: "{{ out }}"
+        mode: "0644"
 """
 
 
-def test_site_yml_path_refuses_a_host_in_two_networks(tmp_path):
-    playbook = tmp_path / 'plan.yml'
+def plan_of_sites(tmp_path, inv):
+    playbook, out = tmp_path / 'plan.yml', tmp_path / 'plan.json'
     playbook.write_text(PLAN_ONE)
-    proc = ansible_playbook(inventory(tmp_path), playbook)
-    assert proc.returncode != 0
-    assert 'vps: wireguard_network_groups: the host is in the networks vpn_laptops, vpn_sites' in proc.stdout + proc.stderr
-    # a network whose hosts are in it alone is planned with its own group vars only
-    alone = ansible_playbook(inventory(tmp_path, with_vps=False), playbook)
-    assert alone.returncode == 0, alone.stdout + alone.stderr
+    proc = ansible_playbook(inv, playbook, '-e', 'out=%s' % out)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return json.loads(out.read_text())
+
+
+def test_site_yml_plans_its_network_with_the_others_and_the_forwarding_union(tmp_path):
+    result = plan_of_sites(tmp_path, inventory(tmp_path))
+    assert sorted(result['plan']) == ['branch', 'office', 'vps'] and result['plan']['vps']['interface'] == 'wg1'
+    assert sorted(result['forwarding_entries']) == ['vps']
+    assert [entry['interface'] for entry in result['forwarding_entries']['vps']] == ['wg0', 'wg1']
+
+
+def test_leaving_one_network_retires_only_its_interface_and_files(tmp_path):
+    inv = inventory(tmp_path)
+    hosts = os.path.join(inv, 'hosts.yml')
+    with open(hosts, encoding='utf-8') as handle:
+        text = handle.read().replace(VPS_SITES, 'vpn_sites: {wireguard_state: absent}')
+    with open(hosts, 'w', encoding='utf-8') as handle:
+        handle.write(text)
+    result = plan_of_sites(tmp_path, inv)
+    retired = result['retired']['vps']
+    assert retired['interface'] == 'wg1' and retired['nft_tables'] == ['netfleet_wg_wg1']
+    assert retired['paths']['conf'] == '/etc/wireguard/wg1.conf'
+    assert not {'sysctl_file', 'guard_ruleset', 'guard_unit', 'guard_enabled_link'} & set(retired['paths'])
+    assert 'vps' not in result['plan']
