@@ -33,7 +33,7 @@ options:
   group:
     description:
       - Inventory group of the network. Defaults to the variable C(wireguard_network_group), else C(wireguard).
-      - A host in several networks (O(groups)) is refused without O(render_dir).
+      - With several O(groups), the plan of this group is computed with the others and checked together.
     type: str
   groups:
     description:
@@ -44,7 +44,11 @@ options:
       - With O(render_dir) and more than one group, every network is planned, the hosts in several of them
         are checked (interface, listen port, overlapping tunnel networks or routed prefixes) before anything
         is written, and every interface of every host is rendered (no C(plan.json); RV(plans) instead of RV(plan)).
-      - Without O(render_dir), a host of O(group) that is in another listed group is refused.
+      - Without O(render_dir) (C(site.yml), one play per network), RV(plan) is the plan of O(group) and
+        RV(forwarding_entries) gives each host in several networks its plan entries in all of them (the
+        host plan writes one sysctl file with their union). A host that leaves O(group) with
+        C(wireguard_state=absent) but stays in another keeps the shared sysctl file and hardened posture
+        (C(retired)).
     type: list
     elements: str
   registry:
@@ -181,6 +185,11 @@ plan:
 plans:
   description: With several O(groups) and O(render_dir), the plan of each network group (as RV(plan)).
   returned: success, several O(groups), O(render_dir) and O(return_plan=true)
+  type: dict
+forwarding_entries:
+  description: With several O(groups) and without O(render_dir), each host of O(group) that is in several networks
+    -> its plan entries in all of them.
+  returned: success, several O(groups), no O(render_dir)
   type: dict
 networks:
   description: With several O(groups) and O(render_dir), the hosts of each network group.

@@ -16,8 +16,8 @@ SITES = {'wireguard_topology': 'site_to_site', 'wireguard_interface': 'wg1', 'wi
 def laptops(**vps):
     return build_plan({
         'vps': dict(LAPTOPS, wireguard_address='10.0.0.1/24', wireguard_endpoint='203.0.113.1', **vps),
-        'laptop': dict(LAPTOPS, wireguard_address='10.0.0.2/24', **{k: v for k, v in vps.items()
-                                                                     if k == 'wireguard_interface'}),
+        'laptop': dict(LAPTOPS, wireguard_address='10.0.0.2/24',
+                       **{k: v for k, v in vps.items() if k == 'wireguard_interface'}),
     })
 
 
