@@ -66,7 +66,8 @@ class ActionModule(ActionBase):
         try:
             decisions = _hostplan.decide(host, entry, facts, settings,
                                          pinned_public_key=self._templar.template(task_vars.get('wireguard_public_key')),
-                                         connection=connection, ssh_connection=ssh)
+                                         connection=connection, ssh_connection=ssh,
+                                         forwarding_entries=(network.get('forwarding_entries') or {}).get(host))
             if network.get('plan_file'):
                 # a sliced run: the peers in the other slices keep the key the artifact holds
                 _planfile.check_host_key(host, decisions['key_pair'], settings['wireguard_keys_rotate'],

@@ -27,7 +27,7 @@ from ansible.module_utils.common.text.converters import to_native
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.netfleet.wireguard.plugins.module_utils import (
-    _devices, _hooks, _hostplan, _paths, _picture, _planfile, _renderdir)
+    _devices, _hooks, _hostplan, _multinet, _paths, _picture, _planfile, _renderdir)
 from ansible_collections.netfleet.wireguard.plugins.module_utils._addr import parse_public_key
 from ansible_collections.netfleet.wireguard.plugins.module_utils._render import render_conf
 from ansible_collections.netfleet.wireguard.plugins.module_utils._topology import PlanError, build_plan
@@ -41,7 +41,7 @@ class ActionModule(ActionBase):
     TRANSFERS_FILES = False
     _requires_connection = False
     _VALID_ARGS = frozenset(('group', 'registry', 'render_dir', 'render_host_facts', 'return_plan', 'fast_hostvars',
-                             'play_hosts', 'plan_file'))
+                             'play_hosts', 'plan_file', 'groups'))
 
     ARGSPEC = {
         'group': {'type': 'str'},
@@ -52,11 +52,13 @@ class ActionModule(ActionBase):
         'fast_hostvars': {'type': 'bool', 'default': True},
         'play_hosts': {'type': 'list', 'elements': 'str'},
         'plan_file': {'type': 'path'},
+        'groups': {'type': 'list', 'elements': 'str'},
     }
 
     # ------------------------------------------------------------------ variables
-    def _fast_vars(self, hostvars, names):
-        """wireguard_* variables of ``names``, merged like VariableManager.get_vars(host) does."""
+    def _fast_vars(self, hostvars, names, other_networks=()):
+        """wireguard_* variables of ``names``, merged like VariableManager.get_vars(host) does; the vars of
+        the groups ``other_networks`` (the other networks of ``wireguard_network_groups``) left out."""
         from ansible import constants as C
         from ansible.inventory.helpers import get_group_vars, sort_groups
         from ansible.utils.vars import combine_vars
@@ -85,7 +87,7 @@ class ActionModule(ActionBase):
         out = {}
         for name in names:
             host = inventory.get_host(name)
-            groups = tuple(sort_groups([g for g in host.get_groups() if g.name != 'all']))
+            groups = tuple(sort_groups([g for g in host.get_groups() if g.name != 'all' and g.name not in other_networks]))
             merged = group_cache.get(groups)
             if merged is None:
                 merged = {}
@@ -120,11 +122,16 @@ class ActionModule(ActionBase):
             out[name] = data
         return out
 
-    def _template(self, hostvars, raw, errors):
-        """Resolve templates: hosts whose values are all plain data are used as they are."""
+    def _template(self, hostvars, raw, errors, several=()):
+        """Resolve templates: hosts whose values are all plain data are used as they are. Hosts in
+        ``several`` networks cannot be templated (``hostvars`` merges every network's group vars)."""
         result = {}
         for name, data in raw.items():
             if any(_maybe_template(v) for k, v in data.items() if k != HINT):
+                if name in several:
+                    errors.append('%s: %s: the host is in several networks: its wireguard_* values cannot hold '
+                                  'templates yet' % (name, _multinet.GROUPS_VAR))
+                    continue
                 hv = hostvars[name]
                 templated = {}
                 for key in data:
@@ -183,7 +190,14 @@ class ActionModule(ActionBase):
         _valid, args = self.validate_argument_spec(argument_spec=self.ARGSPEC)
         if args['plan_file'] and args['render_dir']:
             raise AnsibleActionFail('plan_file and render_dir exclude each other: render from the inventory')
-        network = self._network_plan(task_vars, args, result)
+        networks = self._networks(task_vars, args)
+        if len(networks) > 1:
+            together = self._plan_networks(task_vars, args, result, networks)
+            if together is None or args['render_dir']:
+                return result if together is None else self._render_all(args, result, together)
+            network = self._network_of(task_vars, args, result, together)
+        else:
+            network = self._network_plan(task_vars, args, result, networks)
         if network is None:
             return result
         names, data, hostvars, context = network
@@ -209,16 +223,84 @@ class ActionModule(ActionBase):
             result['plan'] = plan
         return result
 
-    def _network_plan(self, task_vars, args, result):
+    def _networks(self, task_vars, args):
+        """The network groups of the inventory (``groups``, else ``wireguard_network_groups``, else the one group)."""
+        group = args.get('group') or task_vars.get('wireguard_network_group') or 'wireguard'
+        value = args['groups'] if args.get('groups') is not None else self._templar.template(
+            task_vars.get(_multinet.GROUPS_VAR))
+        try:
+            return _multinet.network_groups(value, group)
+        except ValueError as exc:
+            raise AnsibleActionFail(str(exc)) from None
+
+    def _plan_networks(self, task_vars, args, result, networks):
+        """Every network of ``networks`` planned as one, then checked together (``_multinet.clashes``):
+        group -> ``network`` (as ``_network_plan`` returns it), ``result`` (its own), ``data``,
+        ``context``; None with ``result`` failed when any network is invalid or two clash on a host."""
+        if args['render_host_facts'] or args['plan_file']:
+            raise AnsibleActionFail('%s: wireguard_render_host_facts and wireguard_plan_file do not work with several '
+                                    'networks yet' % _multinet.GROUPS_VAR)
+        errors, contexts = [], {}
+        for group in networks:
+            sub = {}
+            network = self._network_plan(task_vars, dict(args, group=group), sub, networks)
+            if network is None:
+                errors += sub.get('errors') or [sub.get('msg')]
+                continue
+            contexts[group] = {'network': network, 'result': sub, 'data': network[1], 'context': network[3]}
+        errors = errors or _multinet.clashes({group: value['context']['plan'] for group, value in contexts.items()})
+        if errors:
+            result.update(failed=True, errors=errors, msg='\n'.join(errors))
+            return None
+        return contexts
+
+    def _network_of(self, task_vars, args, result, together):
+        """The run's own network out of ``together`` (site.yml's play of one network group), ``result``
+        filled as for one network plus ``forwarding_entries`` (host -> its plan entries in every network) and
+        a retired host's shared files (sysctl, hardened posture) left alone while it stays in another network."""
+        group = args['group'] or task_vars.get('wireguard_network_group') or 'wireguard'
+        if group not in together:
+            raise AnsibleActionFail('%s: %s: the group %s is not one of the listed networks'
+                                    % (group, _multinet.GROUPS_VAR, group))
+        own = together[group]
+        result.update(own['result'])
+        entries = _multinet.host_entries({name: value['context']['plan'] for name, value in together.items()})
+        result['forwarding_entries'] = {host: [entry for _name, entry in entries[host]]
+                                        for host in own['context']['plan'] if len(entries[host]) > 1}
+        for host, retired in (result.get('retired') or {}).items():
+            if host in entries:
+                result['retired'][host] = _multinet.retired_in_one_network(retired, _hooks.GUARD_TABLE)
+        return own['network']
+
+    def _render_all(self, args, result, contexts):
+        """render.yml with several networks: every interface of every host (``_plan_networks``)."""
+        try:
+            result['rendered'] = self._render_networks(args['render_dir'], contexts)
+        except ValueError as exc:
+            result.update(failed=True, msg=str(exc))
+            return result
+        warnings = [w for value in contexts.values() for w in value['result'].get('warnings') or []]
+        if warnings:
+            result['warnings'] = warnings
+        result['changed'] = bool(result['rendered']['changed_count'] or result['rendered']['removed_count'])
+        result['networks'] = {group: sorted(value['context']['plan']) for group, value in contexts.items()}
+        if args['return_plan']:
+            result['plans'] = {group: value['context']['plan'] for group, value in contexts.items()}
+        return result
+
+    def _network_plan(self, task_vars, args, result, networks=()):
         """``(names, data, hostvars, plan context)`` of the network group; None (``result`` failed) otherwise."""
-        network = self._read_network(task_vars, args, result)
+        network = self._read_network(task_vars, args, result, networks)
         if network is None:
             return None
         context = self._plan(args, network, result)
         return None if context is None else network[1:] + (context,)
 
-    def _read_network(self, task_vars, args, result):
-        """``(group, names, wireguard_* data per host, hostvars)`` of the network group; None when it failed."""
+    def _read_network(self, task_vars, args, result, networks=()):
+        """``(group, names, wireguard_* data per host, hostvars)`` of the network group; None when it failed.
+
+        ``networks``: every network group (``wireguard_network_groups``): the others' group vars are left
+        out and each host's ``wireguard_networks`` entry of this group is laid over its vars."""
         group = args['group'] or task_vars.get('wireguard_network_group') or 'wireguard'
         groups = task_vars.get('groups') or {}
         if group not in groups:
@@ -229,9 +311,22 @@ class ActionModule(ActionBase):
             raise AnsibleActionFail('controller: netaddr: the Python library netaddr is needed on the controller '
                                     '(pip install netaddr, or the python3-netaddr package); nothing was changed')
         start = time.monotonic()
-        raw = self._fast_vars(hostvars, names) if args['fast_hostvars'] else None
+        networks = networks or self._networks(task_vars, args)   # the clients action passes none
+        others = [name for name in networks if name != group]
+        member_of = _multinet.memberships(list(networks) or [group], groups)
+        several = {name for name in names if len(member_of.get(name) or ()) > 1}
+        if others and not args['fast_hostvars']:
+            raise AnsibleActionFail('controller: fast_hostvars: false cannot leave out the other networks\' group vars')
+        raw = self._fast_vars(hostvars, names, others) if args['fast_hostvars'] else None
+        if others and raw is None:
+            raise AnsibleActionFail('controller: %s: an unusual variable precedence setting: the other networks\' '
+                                    'group vars cannot be left out' % _multinet.GROUPS_VAR)
         template_errors = []
-        data = self._template(hostvars, raw, template_errors) if raw is not None else self._slow_vars(hostvars, names)
+        data = self._template(hostvars, raw, template_errors, several) if raw is not None \
+            else self._slow_vars(hostvars, names)
+        for name in (name for name in names if name in data):
+            data[name], problems = _multinet.network_values(name, group, data[name], member_of.get(name) or [group])
+            template_errors += problems
         result['timing'] = {'read_vars': round(time.monotonic() - start, 3)}
         if template_errors:
             result.update(failed=True, errors=sorted(template_errors), msg='\n'.join(sorted(template_errors)))
@@ -325,8 +420,35 @@ class ActionModule(ActionBase):
         With ``hostvars`` (render.yml -e wireguard_render_host_facts=true) each host's decisions use
         the facts it reported (``__wireguard_host``); otherwise assumed values are named in the header.
         """
-        plan = context['plan']
-        files, errors, cache = {}, [], {}
+        files, errors = {}, []
+        self._host_files(context['plan'], keys, data, hostvars, files, errors)
+        if errors:
+            raise ValueError('\n'.join(sorted(errors)))
+        files.update(_picture_files(context['plan'], context['group']))
+        artifact = _planfile.build(context['group'], context['plan'], data, context['keys'], context['pinned'],
+                                   context['devices']['states'])
+        files[_planfile.NAME] = _planfile.dumps(artifact)
+        return _renderdir.sync(os.path.abspath(os.path.expanduser(directory)), files, check_mode=self._task.check_mode)
+
+    def _render_networks(self, directory, networks):
+        """Every file of every network (``networks``: group -> data and plan context) into <dir>/<host>/;
+        a host's sysctl.d file holds what all its networks need. No plan artifact (site.yml cannot use it)."""
+        files, errors = {}, []
+        entries = _multinet.host_entries({group: value['context']['plan'] for group, value in networks.items()})
+        for group, value in networks.items():
+            context = value['context']
+            self._host_files(context['plan'], dict(context['keys'], **context['pinned']), value['data'], None, files,
+                             errors, {host: [entry for _group, entry in found] for host, found in entries.items()})
+            files.update(_picture_files(context['plan'], group))
+        if errors:
+            raise ValueError('\n'.join(sorted(errors)))
+        return _renderdir.sync(os.path.abspath(os.path.expanduser(directory)), files, check_mode=self._task.check_mode)
+
+    @staticmethod
+    def _host_files(plan, keys, data, hostvars, files, errors, networks_of=None):
+        """Add each host's files of ``plan`` to ``files`` (``networks_of``: host -> its plan entries in every
+        network, whose union decides the forwarding)."""
+        cache = {}
         for host, entry in plan.items():
             facts = None
             if hostvars is not None:
@@ -337,7 +459,8 @@ class ActionModule(ActionBase):
             try:
                 settings = parse_role_settings({k: v for k, v in data.get(host, {}).items()
                                                 if k in _hostplan.SETTINGS_DEFAULTS}, host)
-                decisions = _hostplan.decide(host, entry, facts=facts, settings=settings, render_only=True)
+                decisions = _hostplan.decide(host, entry, facts=facts, settings=settings, render_only=True,
+                                             forwarding_entries=(networks_of or {}).get(host))
             except PlanError as exc:
                 errors.extend(exc.errors)
                 continue
@@ -349,13 +472,6 @@ class ActionModule(ActionBase):
                 files['%s/%s' % (host, os.path.basename(decisions['firewall']['nft_path']))] = decisions['firewall']['nft_ruleset']
             if decisions['forwarding']['content'] is not None:
                 files['%s/%s' % (host, os.path.basename(decisions['forwarding']['file']))] = decisions['forwarding']['content']
-        if errors:
-            raise ValueError('\n'.join(sorted(errors)))
-        files.update(_picture_files(plan, context['group']))
-        artifact = _planfile.build(context['group'], plan, data, context['keys'], context['pinned'],
-                                   context['devices']['states'])
-        files[_planfile.NAME] = _planfile.dumps(artifact)
-        return _renderdir.sync(os.path.abspath(os.path.expanduser(directory)), files, check_mode=self._task.check_mode)
 
 
 def _picture_files(plan, group):

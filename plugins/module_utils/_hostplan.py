@@ -17,7 +17,7 @@ from __future__ import annotations
 import hashlib
 import posixpath
 
-from . import _hooks, _metrics, _paths
+from . import _hooks, _metrics, _multinet, _paths
 from ._peerkeys import join_peer_keys
 from ._variables import VARIABLES
 
@@ -348,8 +348,11 @@ def _keys(host, facts, settings, paths, pinned_public_key):
 
 
 def decide(host, entry, facts=None, settings=None, pinned_public_key=None, connection=None, ssh_connection=None,
-           render_only=False):
+           render_only=False, forwarding_entries=None):
     """Everything one host needs, and what of it differs from ``facts`` (None: rendering without the host).
+
+    ``forwarding_entries``: the host's plan entries in all its networks (several networks): the kernel
+    settings are their union, as the host has one sysctl.d file.
 
     ``render_only``: only what the rendered files depend on (render.yml with host facts), not the
     packages, key pair and hardened posture a deployment also decides.
@@ -361,10 +364,14 @@ def decide(host, entry, facts=None, settings=None, pinned_public_key=None, conne
     out = {"host": host, "interface": entry["interface"], "paths": paths, "with_facts": facts is not None,
            "preshared_keys": any(peer.get("preshared_key") for peer in entry.get("peers") or [])}
     out["firewall"] = _firewall(host, entry, facts, settings, paths)
-    out["forwarding"] = _forwarding(entry, facts, settings, paths)
+    forwarding = _multinet.forwarding_entry(forwarding_entries) if forwarding_entries else entry
+    out["forwarding"] = _forwarding(forwarding, facts, settings, paths)
     out["basis"] = basis_lines(out)
     if facts is None or render_only:
         return out
+    if settings["wireguard_firewall_harden"] and len(forwarding_entries or ()) > 1:
+        raise ValueError("%s: wireguard_firewall_harden: not available yet for a host in several networks (the "
+                         "hardened ruleset is built from one network)" % host)
     out["install"] = _install(entry, facts, settings, out["preshared_keys"])
     out["key_pair"] = _keys(host, facts, settings, paths, pinned_public_key)
     out["harden"] = _harden(host, entry, facts, settings, paths, out["firewall"], connection, ssh_connection)

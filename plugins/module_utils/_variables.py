@@ -304,6 +304,13 @@ def access_policy(value):
     return parse(value)
 
 
+def per_network(value):
+    """``wireguard_networks``: checked (group membership, host variables only) by ``_multinet.network_values``."""
+    if not isinstance(value, dict) or any(not isinstance(v, dict) for v in value.values()):
+        raise ValueError('%r is not a mapping of network group -> {host variable: value}' % (value,))
+    return value
+
+
 def unknown_mode(value):
     return one_of('error', 'warn')(value)
 
@@ -458,6 +465,10 @@ VARIABLES = (
          shown_default='`<inventory dir>/.wireguard_public_keys.yml`'),
     _net('wireguard_network_group', 'str', validate_host_name, 'wireguard',
          'inventory group of the network (usually `-e`)'),
+    _net('wireguard_network_groups', 'list', list_of(validate_host_name), [],
+         'the inventory groups of several networks that hosts share (one network each, planned and validated '
+         'together; see the README, "A host in several networks"); `site.yml` deploys up to three, one play each',
+         shown_default='unset: one network, `wireguard_network_group`'),
     _net('wireguard_render_dir', 'path', controller_path, None,
          '`playbooks/render.yml`: folder the configs are written to', shown_default='`./render`'),
     _net('wireguard_render_host_facts', 'bool', to_bool, False,
@@ -482,6 +493,10 @@ VARIABLES = (
     _net('wireguard_rotate_preshared_hosts', 'str or list', host_names, [],
          '`playbooks/rotate.yml`: every preshared-key pair whose two hosts are listed gets a new key'),
     # ----- host vars
+    _host('wireguard_networks', 'dict', per_network, None,
+          'a host in several networks: its host variables per network group, e.g. '
+          '`{vpn_sites: {wireguard_address: 10.100.0.1/24}}`; laid over its other host vars for that network '
+          '(`wireguard_state: absent` there takes the host out of that network only)'),
     _host('wireguard_address', 'str or list', list_of(interface_address), None,
           'tunnel address(es) with prefix, e.g. `10.100.0.1/24`, `fd00::1/64`; the prefix defines the tunnel network',
           required=True),

@@ -33,8 +33,24 @@ options:
   group:
     description:
       - Inventory group of the network. Defaults to the variable C(wireguard_network_group), else C(wireguard).
-      - A host that joins several networks is in several groups; call the action once per group.
+      - With several O(groups), the plan of this group is computed with the others and checked together.
     type: str
+  groups:
+    description:
+      - Every network group of the inventory (one network each). Defaults to the variable
+        C(wireguard_network_groups), else only O(group).
+      - Each network is read with the vars of its own group only (the other listed groups' vars are left
+        out) and with each host's C(wireguard_networks[<group>]) host variables laid over its own.
+      - With O(render_dir) and more than one group, every network is planned, the hosts in several of them
+        are checked (interface, listen port, overlapping tunnel networks or routed prefixes) before anything
+        is written, and every interface of every host is rendered (no C(plan.json); RV(plans) instead of RV(plan)).
+      - Without O(render_dir) (C(site.yml), one play per network), RV(plan) is the plan of O(group) and
+        RV(forwarding_entries) gives each host in several networks its plan entries in all of them (the
+        host plan writes one sysctl file with their union). A host that leaves O(group) with
+        C(wireguard_state=absent) but stays in another keeps the shared sysctl file and hardened posture
+        (C(retired)).
+    type: list
+    elements: str
   registry:
     description:
       - "Controller-side public key registry (YAML C({interface: {host: public key}}))."
@@ -166,6 +182,20 @@ plan:
           endpoint: 203.0.113.1:51820
           persistent_keepalive: 25
           preshared_key: false
+plans:
+  description: With several O(groups) and O(render_dir), the plan of each network group (as RV(plan)).
+  returned: success, several O(groups), O(render_dir) and O(return_plan=true)
+  type: dict
+forwarding_entries:
+  description: With several O(groups) and without O(render_dir), each host of O(group) that is in several networks
+    -> its plan entries in all of them.
+  returned: success, several O(groups), no O(render_dir)
+  type: dict
+networks:
+  description: With several O(groups) and O(render_dir), the hosts of each network group.
+  returned: success, several O(groups) and O(render_dir)
+  type: dict
+  sample: {vpn_laptops: [laptop, vps], vpn_sites: [office, vps]}
 registry_path:
   description: The public key registry file read (O(registry) or its default).
   returned: success
