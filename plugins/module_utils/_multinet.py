@@ -20,6 +20,8 @@ from ._variables import BY_NAME, validate_host_name
 
 NETWORKS_VAR = "wireguard_networks"
 GROUPS_VAR = "wireguard_network_groups"
+# playbooks/site.yml has one play per network: a longer list would leave networks undeployed
+MAX_NETWORKS = 3
 
 
 def network_groups(value, default_group):
@@ -37,6 +39,9 @@ def network_groups(value, default_group):
         if name in names:
             raise ValueError("controller: %s: %s is listed twice" % (GROUPS_VAR, name))
         names.append(name)
+    if len(names) > MAX_NETWORKS:
+        raise ValueError("controller: %s: %d networks listed; site.yml deploys at most %d (one play each)"
+                         % (GROUPS_VAR, len(names), MAX_NETWORKS))
     return names
 
 

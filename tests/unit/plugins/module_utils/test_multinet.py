@@ -35,7 +35,9 @@ def sites(vps_address='10.100.0.1/24', office_lan='10.0.2.0/24', office_address=
 def test_network_groups_default_to_the_one_group_and_refuse_bad_lists():
     assert mn.network_groups(None, 'wireguard') == ['wireguard']
     assert mn.network_groups(['a', 'b'], 'wireguard') == ['a', 'b']
-    for bad, why in ((['a', 'a'], 'listed twice'), ('a,b', 'must be a list'), (['a b'], 'wireguard_network_groups')):
+    assert mn.network_groups(['a', 'b', 'c'], 'wireguard') == ['a', 'b', 'c']
+    for bad, why in ((['a', 'a'], 'listed twice'), ('a,b', 'must be a list'), (['a b'], 'wireguard_network_groups'),
+                     (['a', 'b', 'c', 'd'], 'site.yml deploys at most 3')):
         with pytest.raises(ValueError, match=why):
             mn.network_groups(bad, 'wireguard')
 
