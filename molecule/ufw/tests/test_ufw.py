@@ -8,6 +8,7 @@ in the wg-quick hooks. The client reaches the internet host through the hub and 
 sees the hub's address; a service the user did not open stays closed from the WAN; the user's own
 ufw rule stays. Forcing the nftables backend removes exactly the tagged rules, and then ufw's
 deny routed drops the client's traffic again (our own table's accepts do not override it).
+That test runs last: it leaves the hub without the collection's ufw rules.
 """
 
 from __future__ import annotations
@@ -71,21 +72,19 @@ def test_service_the_user_did_not_open_stays_closed_from_the_wan(node):
     assert tcp_open(node, CLIENT, HUB_TUNNEL, CLOSED_PORT)
 
 
-def test_forced_nftables_removes_only_the_tagged_rules_and_ufw_drops_the_route(node):
-    proc = playbook('site.yml', 'wireguard_firewall_backend=nftables', options=['--limit', HUB])
-    assert proc.returncode == 0, (proc.stdout + proc.stderr)[-3000:]
-    try:
-        added = ufw_added(node)
-        assert [rule for rule in added if 'netfleet-wireguard' in rule] == []
-        assert "allow 22/tcp comment 'the user rule'" in added
-        # our nftables table still accepts the forward, but ufw's deny routed drops it
-        assert node(CLIENT).whoami(INTERNET, seconds=4) == ''
-    finally:
-        proc = playbook('site.yml', options=['--limit', HUB])
-        assert proc.returncode == 0, (proc.stdout + proc.stderr)[-3000:]
-    assert node(CLIENT).whoami(INTERNET) == HUB_UPSTREAM
-
-
 @pytest.mark.parametrize('name', [HUB, CLIENT])
 def test_interface_up_and_enabled_at_boot(node, name):
     assert node(name).out('systemctl is-enabled wg-quick@wg0').strip() == 'enabled'
+
+
+# last: it leaves the hub without the collection's ufw rules (the scenario is destroyed next)
+def test_forced_nftables_removes_only_the_tagged_rules_and_ufw_drops_the_route(node):
+    assert node(CLIENT).whoami(INTERNET) == HUB_UPSTREAM        # precondition: routed through ufw
+    proc = playbook('site.yml', 'wireguard_firewall_backend=nftables', options=['--limit', HUB])
+    assert proc.returncode == 0, (proc.stdout + proc.stderr)[-3000:]
+    added = ufw_added(node)
+    assert [rule for rule in added if 'netfleet-wireguard' in rule] == []
+    assert "allow 22/tcp comment 'the user rule'" in added
+    # the masquerade and our own table's forward accepts are still there, but ufw's deny routed drops it
+    assert 'masquerade' in node(HUB).out('nft list table inet netfleet_wg_wg0')
+    assert node(CLIENT).whoami(INTERNET, seconds=4) == ''
