@@ -163,15 +163,12 @@ def decision(host, entry, facts, settings, egress_interface):
     chosen = manager(host, facts, settings["wireguard_firewall_backend"], settings["wireguard_firewall_harden"])
     status = ((facts or {}).get("firewall") or {}).get("ufw")
     interface = entry["interface"]
-    if chosen != BACKEND:
-        out = removal(status, interface) if facts is not None else None
-        if out:
-            out["bin"] = facts["commands"].get("ufw") or "/usr/sbin/ufw"
-        return out
-    wanted = wanted_rules(entry, egress_interface, bool(settings["wireguard_firewall_allow_tunnel_input"]), host)
-    out = decide(wanted, status, interface)
-    out["managed"] = True
-    out["bin"] = ((facts or {}).get("commands") or {}).get("ufw") or "/usr/sbin/ufw"
-    if facts is None:
-        out["pending"] = False
+    if chosen == BACKEND:
+        wanted = wanted_rules(entry, egress_interface, bool(settings["wireguard_firewall_allow_tunnel_input"]), host)
+        out = dict(decide(wanted, status, interface), managed=True)
+        out["pending"] = out["pending"] and facts is not None
+    else:
+        out = removal(status, interface)
+    if out:
+        out["bin"] = ((facts or {}).get("commands") or {}).get("ufw") or "/usr/sbin/ufw"
     return out
