@@ -126,3 +126,21 @@ def sysctl_key(path, root="/proc/sys"):
 def sysctl_path(key, root="/proc/sys"):
     """Inverse of sysctl_key: dots separate levels, slashes stand for dots inside a level."""
     return root.rstrip("/") + "/" + "/".join(part.replace("/", ".") for part in key.split("."))
+
+
+def parse_ufw_status(text):
+    """Whether ``ufw status`` output says the firewall is active (its first line ``Status: active``)."""
+    for line in (text or "").splitlines():
+        if line.strip():
+            return line.strip().lower() == "status: active"
+    return False
+
+
+def parse_ufw_added(text):
+    """The user rules of ``ufw show added`` output, each as ufw prints it without the leading ``ufw ``."""
+    out = []
+    for line in (text or "").splitlines():
+        line = line.strip()
+        if line.startswith("ufw "):
+            out.append(line[4:])
+    return out

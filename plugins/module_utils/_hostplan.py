@@ -17,7 +17,7 @@ from __future__ import annotations
 import hashlib
 import posixpath
 
-from . import _hooks, _metrics, _multinet, _paths
+from . import _hooks, _metrics, _multinet, _paths, _ufw
 from ._peerkeys import join_peer_keys
 from ._variables import VARIABLES
 
@@ -99,7 +99,7 @@ def _needs_egress(routing):
 def firewall_basis(entry, facts, settings):
     """(backend, where it comes from), (egress interface, where it comes from)."""
     routing = entry.get("routing") or {}
-    if settings["wireguard_firewall_backend"]:
+    if settings["wireguard_firewall_backend"] in _hooks.BACKENDS:
         backend = (settings["wireguard_firewall_backend"], "wireguard_firewall_backend")
     elif facts is not None:
         backend = ("nftables" if facts["commands"].get("nft") else "iptables", "detected: nft is %sinstalled"
@@ -126,6 +126,8 @@ def basis_lines(decisions):
     if not fw["post_up"]:
         return []
     lines = ["firewall backend: %s (%s)" % (fw["backend"], fw["backend_source"])]
+    if (fw.get("ufw") or {}).get("managed"):
+        lines.append("ufw rules: %s (ufw filters, the backend NATs)" % _ufw.comment(decisions["interface"]))
     if fw["egress"]:
         lines.append("egress interface: %s (%s)" % (fw["egress"], fw["egress_source"]))
     return lines
@@ -142,6 +144,7 @@ def _firewall(host, entry, facts, settings, paths):
           "nft_ruleset": hooks["nft_ruleset"], "nft_table": hooks["nft_table"], "package": [],
           "write_nft": False, "reload_nft": False, "remove_nft": False, "cleanup": [], "nft_bin": "/usr/sbin/nft",
           "pending": False}
+    fw["ufw"] = _ufw.decision(host, entry, facts, settings, egress)
     if facts is None:
         return fw
     fw["nft_bin"] = (facts.get("commands") or {}).get("nft") or fw["nft_bin"]
@@ -163,7 +166,8 @@ def _firewall(host, entry, facts, settings, paths):
     fw["cleanup"] = [snippet for snippet, obj in zip(hooks["cleanup"] + hooks["access_cleanup"],
                                                      hooks["cleanup_objects"] + hooks["access_cleanup_objects"])
                      if obj in loaded]
-    fw["pending"] = bool(fw["package"] or fw["write_nft"] or fw["remove_nft"] or fw["cleanup"])
+    fw["pending"] = bool(fw["package"] or fw["write_nft"] or fw["remove_nft"] or fw["cleanup"]
+                         or (fw["ufw"] or {}).get("pending"))
     return fw
 
 

@@ -580,8 +580,10 @@ VARIABLES = (
     _ext('expires', 'date', expiry_date, None, '`YYYY-MM-DD`: the first run on or after that day (UTC) removes the '
          'device from the hub, live, and reports it expired', shown_default='never', attr='expires'),
     # ----- wireguard_firewall
-    _role(_FW, 'wireguard_firewall_backend', 'str', one_of('', 'iptables', 'nftables'), '',
-          'backend of the PostUp/PostDown rules; empty = `nftables` when `nft` is installed, else `iptables`'),
+    _role(_FW, 'wireguard_firewall_backend', 'str', one_of('', 'iptables', 'nftables', 'ufw'), '',
+          'backend of the PostUp/PostDown rules; empty = `ufw` rules when ufw is active (refused when firewalld '
+          'runs), else `nftables` when `nft` is installed, else `iptables`; `ufw`: ufw rules, NAT by the detected '
+          'backend (README "Hosts that run ufw or firewalld")'),
     _role(_FW, 'wireguard_firewall_nft_path', 'path', optional_host_path, '',
           'nftables rules file PostUp loads; empty = `/etc/wireguard/<interface>.nft`'),
     _role(_FW, 'wireguard_firewall_install_packages', 'bool', to_bool, True,

@@ -13,8 +13,8 @@ description:
   - Reads, without changing anything, the state the collection's roles compare their desired
     state against - OS family and installed packages, the commands present, whether the kernel
     has WireGuard, default routes, forwarding-related kernel settings, the collection's own
-    firewall tables and chains, checksums of given files and the public keys of given private
-    key files.
+    firewall tables and chains, whether ufw or firewalld manages the firewall (and the ufw rules),
+    checksums of given files and the public keys of given private key files.
   - The roles run it once per host per run (C(playbooks/site.yml) does it for all roles at once)
     and skip every task whose target already matches, so a run with nothing to change makes
     one call to each host for all checks instead of one call per check.
@@ -150,9 +150,14 @@ firewall:
   description:
     - The collection's own firewall objects that are loaded - nftables tables named C(netfleet_*)
       as C(<family> <table>) and iptables chains named C(NETFLEET-*) as C(<ipv4|ipv6> <table> <chain>).
+    - The firewall manager of the host - C(ufw) null when ufw is not installed, else C(active) (C(ufw status))
+      and C(added) (the user rules of C(ufw show added), without the leading C(ufw)); C(firewalld_running)
+      (C(firewall-cmd --state) says running).
   type: dict
   returned: always
-  sample: {"nft_tables": ["inet netfleet_wg_wg0"], "iptables_chains": ["ipv4 nat NETFLEET-wg0-NAT"]}
+  sample: {"nft_tables": ["inet netfleet_wg_wg0"], "iptables_chains": ["ipv4 nat NETFLEET-wg0-NAT"],
+           "ufw": {"active": true, "added": ["allow 22/tcp", "allow 51820/udp comment 'netfleet-wireguard wg0'"]},
+           "firewalld_running": false}
 files:
   description: For each path in O(paths) - C(exists), C(type), C(mode), C(uid), C(gid), C(checksum) (SHA-1, regular files only).
   type: dict
@@ -198,7 +203,7 @@ from ansible_collections.netfleet.wireguard.plugins.module_utils import _wgtool 
 from ansible_collections.netfleet.wireguard.plugins.module_utils._wgkey import is_valid_key
 
 COMMANDS = ("wg", "wg-quick", "wireguard-go", "nft", "iptables", "ip6tables", "resolvconf",
-            "systemctl", "modprobe", "ip")
+            "systemctl", "modprobe", "ip", "ufw", "firewall-cmd")
 SYSCTLS = ("net.ipv4.ip_forward", "net.ipv6.conf.all.forwarding", "net.ipv4.conf.all.rp_filter",
            "net.ipv4.conf.default.rp_filter")
 _IPT_TABLES = (("filter", []), ("nat", ["-t", "nat"]))
@@ -267,6 +272,12 @@ def _firewall(module, commands):
             continue
         for table, args in _IPT_TABLES:
             out["iptables_chains"] += hf.parse_iptables_chains(_run(module, [cmd, "-w"] + args + ["-S"]), family, table)
+    out["ufw"] = None
+    if commands["ufw"]:
+        out["ufw"] = {"active": hf.parse_ufw_status(_run(module, [commands["ufw"], "status"])),
+                      "added": hf.parse_ufw_added(_run(module, [commands["ufw"], "show", "added"]))}
+    out["firewalld_running"] = bool(commands["firewall-cmd"]) and \
+        _run(module, [commands["firewall-cmd"], "--state"]).strip() == "running"
     return out
 
 

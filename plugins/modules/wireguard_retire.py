@@ -13,7 +13,9 @@ description:
   - "For a host with C(wireguard_state=absent) (see the C(netfleet.wireguard.wireguard_common) role): stops
     and disables C(wg-quick@<interface>) (its PostDown removes the forwarding and NAT rules), deletes an
     interface still left, removes the collection's nftables tables that are still loaded
-    (O(nft_tables)), stops and removes the hardened firewall's unit, and removes the files in O(paths)."
+    (O(nft_tables)), deletes the ufw rules tagged C(netfleet-wireguard <interface>) when ufw is installed
+    (the user's own rules stay), stops and removes the hardened firewall's unit, and removes the files in
+    O(paths)."
   - A second run finds nothing and reports no change.
 author:
   - netfleet engineers (@netfleet)
@@ -67,7 +69,7 @@ import os
 import shutil
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.netfleet.wireguard.plugins.module_utils import _paths
+from ansible_collections.netfleet.wireguard.plugins.module_utils import _hostfacts, _paths, _ufw
 
 FILE_KEYS = ("conf", "private_key", "preshared_key_dir", "nft_rules", "sysctl_file", "guard_ruleset", "guard_unit",
              "guard_enabled_link")
@@ -117,6 +119,16 @@ class Retire:
             if self.nft and self.ok([self.nft, "list", "table", "inet", table]):
                 self.do("nftables table inet %s" % table, [self.nft, "delete", "table", "inet", table])
 
+    def ufw_rules(self, interface):
+        """The ufw rules tagged netfleet-wireguard <interface> (the user's own rules stay)."""
+        ufw = self.module.get_bin_path("ufw")
+        if not ufw:
+            return
+        rc, out, _err = self.module.run_command([ufw, "show", "added"])
+        gone = _ufw.removal({"added": _hostfacts.parse_ufw_added(out if rc == 0 else "")}, interface) or {}
+        for rule, argv in zip(gone.get("delete", []), gone.get("delete_argv", [])):
+            self.do("ufw rule %s" % rule, [ufw] + argv)
+
     def files(self, paths):
         for path in paths:
             if not os.path.lexists(path):
@@ -152,6 +164,7 @@ def main():
         retire.interface(interface, paths.get("conf") or _paths.conf(interface))
         retire.unit(_paths.GUARD_UNIT_NAME, "unit %s" % _paths.GUARD_UNIT_NAME)
         retire.tables(module.params["nft_tables"])
+        retire.ufw_rules(interface)
         retire.files(files)
         if any(path == paths.get("guard_unit") for path in retire.removed) and retire.systemctl and not retire.check:
             module.run_command([retire.systemctl, "daemon-reload"])

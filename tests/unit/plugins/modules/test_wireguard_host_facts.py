@@ -93,8 +93,26 @@ def test_reports_the_host_as_the_roles_read_it(monkeypatch, capsys):
     assert "net.ipv4.ip_forward" in result["sysctls"]
     with open("/proc/sys/net/ipv4/ip_forward") as handle:
         assert result["sysctls"]["net.ipv4.ip_forward"] == handle.read().strip()
-    assert set(result["firewall"]) == {"nft_tables", "iptables_chains"}
+    assert set(result["firewall"]) == {"nft_tables", "iptables_chains", "ufw", "firewalld_running"}
     assert all(t.split()[1].startswith("netfleet_") for t in result["firewall"]["nft_tables"])
+
+
+def test_reports_an_active_ufw_with_its_rules_and_a_running_firewalld(tmp_path, monkeypatch, capsys):
+    # stand-ins printing what ufw 0.36 and firewall-cmd print on a host where both run
+    fake = {"ufw": "#!/bin/sh\ncase \"$1\" in status) echo 'Status: active';;\n"
+                   "show) echo \"Added user rules (see 'ufw status' for running firewall):\"; "
+                   "echo \"ufw allow 51820/udp comment 'netfleet-wireguard wg0'\";; esac\n",
+            "firewall-cmd": "#!/bin/sh\necho running\n"}
+    for name, text in fake.items():
+        (tmp_path / name).write_text(text)
+        os.chmod(tmp_path / name, 0o755)
+    real = basic.AnsibleModule.get_bin_path
+    monkeypatch.setattr(basic.AnsibleModule, "get_bin_path", lambda self, name, *a, **kw: str(
+        tmp_path / name) if name in fake else real(self, name, *a, **kw))
+    result, _raw = run(monkeypatch, capsys)
+    assert result["firewall"]["ufw"] == {"active": True,
+                                         "added": ["allow 51820/udp comment 'netfleet-wireguard wg0'"]}
+    assert result["firewall"]["firewalld_running"] is True
 
 
 @needs_wg
